@@ -1,0 +1,168 @@
+using Downloads.Api.Http;
+using Downloads.Contracts;
+using Downloads.Jobs;
+using Downloads.Jobs.Ledger;
+using Downloads.Jobs.Storage;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Downloads.Api.Downloads;
+
+/// <summary>The REST routes of download jobs. Nothing here waits on a file: jobs run in Hangfire.</summary>
+[ApiController]
+[Route("v1/download")]
+[Produces("application/json")]
+[ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
+public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedger ledger) : ControllerBase
+{
+    /// <summary>How long a client should wait before asking for a result again.</summary>
+    private const int ResultRetryAfterSeconds = 2;
+
+    /// <summary>Starts a job and answers at once with its id and URLs.</summary>
+    [HttpPost("initiate")]
+    [Consumes("application/json")]
+    [RequestSizeLimit(64 * 1024)]
+    [ProducesResponseType<InitiateDownloadResponse>(StatusCodes.Status202Accepted)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status415UnsupportedMediaType, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
+    public async Task<IActionResult> Initiate(
+        [FromBody] InitiateDownloadRequest request,
+        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+        CancellationToken cancellationToken)
+    {
+        var errors = InitiateRequestValidator.Validate(request, idempotencyKey);
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var outcome = await scheduler.InitiateAsync(
+            request.FileIds!, request.CallbackUrl, PublicUrls.BaseUrl(Request), idempotencyKey, cancellationToken);
+        if (outcome.IdempotencyConflict)
+        {
+            return Problems.Result(
+                StatusCodes.Status422UnprocessableEntity,
+                "Idempotency-Key reused",
+                "This Idempotency-Key was used within the last 24 hours with another request body.");
+        }
+
+        if (outcome.Replayed)
+        {
+            Response.Headers["Idempotent-Replayed"] = "true";
+        }
+
+        var id = outcome.JobId.ToString("D");
+        var baseUrl = PublicUrls.BaseUrl(Request);
+        var response = new InitiateDownloadResponse(
+            outcome.JobId,
+            JobStatus.Queued,
+            outcome.TotalFiles,
+            $"{PublicUrls.WebSocketBaseUrl(Request)}/ws/download/{id}",
+            $"{baseUrl}/ws/download/{id}",
+            $"{baseUrl}/v1/download/status/{id}",
+            $"{baseUrl}/v1/download/result/{id}",
+            $"{baseUrl}/v1/download/events/{id}");
+        return Accepted($"/v1/download/status/{id}", response);
+    }
+
+    /// <summary>The job's status document.</summary>
+    [HttpGet("status/{jobId}")]
+    [ProducesResponseType<JobStatusDocument>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    public Task<IActionResult> Status(string jobId, CancellationToken cancellationToken) =>
+        WithJobAsync(jobId, job => Ok(JobDocuments.ToStatus(job)), cancellationToken);
+
+    /// <summary>The job's links once it has ended; <c>202</c> with <c>Retry-After</c> before.</summary>
+    [HttpGet("result/{jobId}")]
+    [ProducesResponseType<JobResultDocument>(StatusCodes.Status200OK)]
+    [ProducesResponseType<JobPendingDocument>(StatusCodes.Status202Accepted)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    public Task<IActionResult> Result(string jobId, CancellationToken cancellationToken) =>
+        WithJobAsync(jobId, job =>
+        {
+            if (job.Status.IsTerminal())
+            {
+                return Ok(JobDocuments.ToResult(job));
+            }
+
+            Response.Headers.RetryAfter = ResultRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return StatusCode(StatusCodes.Status202Accepted, JobDocuments.ToPending(job));
+        }, cancellationToken);
+
+    /// <summary>Cancels the job: pending files are skipped, completed ones keep their links.</summary>
+    [HttpDelete("{jobId}")]
+    [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
+    public Task<IActionResult> Cancel(string jobId, CancellationToken cancellationToken) =>
+        ChangeAsync(jobId, scheduler.CancelAsync, job => job.Status == JobStatus.Cancelled, cancellationToken);
+
+    /// <summary>No new file starts; the job is <c>paused</c> once no file is in flight.</summary>
+    [HttpPost("{jobId}/pause")]
+    [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
+    public Task<IActionResult> Pause(string jobId, CancellationToken cancellationToken) =>
+        ChangeAsync(jobId, scheduler.PauseAsync, JobTransitions.IsPausedOrPausing, cancellationToken);
+
+    /// <summary>Processing goes on with the files not yet done.</summary>
+    [HttpPost("{jobId}/resume")]
+    [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
+    public Task<IActionResult> Resume(string jobId, CancellationToken cancellationToken) =>
+        ChangeAsync(jobId, scheduler.ResumeAsync, alreadyDone: _ => false, cancellationToken);
+
+    /// <summary>Whether a file exists, and its size.</summary>
+    [HttpPost("check")]
+    [Consumes("application/json")]
+    [ProducesResponseType<FileCheckResponse>(StatusCodes.Status200OK)]
+    public async Task<IActionResult> Check([FromBody] FileCheckRequest request, [FromServices] IFileStorage storage, CancellationToken cancellationToken)
+    {
+        if (request.FileId is not { } fileId)
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["file_id"] = ["is required"] });
+        }
+
+        if (InitiateRequestValidator.FileIdError(fileId) is { } error)
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["file_id"] = [error] });
+        }
+
+        var file = await storage.FindAsync(fileId, cancellationToken);
+        return Ok(new FileCheckResponse(fileId, file is not null, file?.Size));
+    }
+
+    private async Task<IActionResult> WithJobAsync(string jobId, Func<DownloadJob, IActionResult> answer, CancellationToken cancellationToken)
+    {
+        if (!JobIds.TryParse(jobId, out var id))
+        {
+            return Problems.MalformedJobId(jobId);
+        }
+
+        return await ledger.GetAsync(id, cancellationToken) is { } job ? answer(job) : Problems.JobNotFound(id);
+    }
+
+    // A change that the state does not allow is a 409, unless the job is already where it was asked to go.
+    private async Task<IActionResult> ChangeAsync(
+        string jobId,
+        Func<Guid, CancellationToken, Task<JobUpdate?>> change,
+        Func<DownloadJob, bool> alreadyDone,
+        CancellationToken cancellationToken)
+    {
+        if (!JobIds.TryParse(jobId, out var id))
+        {
+            return Problems.MalformedJobId(jobId);
+        }
+
+        var update = await change(id, cancellationToken);
+        if (update is null)
+        {
+            return Problems.JobNotFound(id);
+        }
+
+        return update.Changed || alreadyDone(update.Job)
+            ? StatusCode(StatusCodes.Status202Accepted, JobDocuments.ToStatus(update.Job))
+            : Problems.Conflict($"The job is {update.Job.Status.ToString().ToLowerInvariant()}{(update.Job.PauseRequested ? " (pausing)" : "")}; that is not allowed now.");
+    }
+}

@@ -1,0 +1,54 @@
+using Downloads.Api.Downloads;
+using Downloads.Jobs;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Downloads.Api.Http;
+
+public static class HttpServiceCollectionExtensions
+{
+    /// <summary>Controllers with the service's JSON shape, and one problem+json shape for every error.</summary>
+    public static IServiceCollection AddDownloadsHttp(this IServiceCollection services, IConfiguration configuration)
+    {
+        services
+            .AddControllers()
+            .AddJsonOptions(options => DownloadsJson.Configure(options.JsonSerializerOptions))
+            .ConfigureApiBehaviorOptions(options => options.InvalidModelStateResponseFactory = context =>
+                Problems.Validation(ModelStateErrors.ToContractErrors(context.ModelState), "The request body is not valid JSON of the expected shape."));
+        services.ConfigureHttpJsonOptions(options => DownloadsJson.Configure(options.SerializerOptions));
+
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Extensions["request_id"] = context.HttpContext.TraceIdentifier;
+            context.ProblemDetails.Extensions.Remove("traceId");
+        });
+        services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+
+        services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            // Honoured from trusted proxies only: loopback by default, more under ForwardedHeaders:KnownProxies.
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            foreach (var proxy in configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [])
+            {
+                options.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            }
+        });
+        return services;
+    }
+
+    /// <summary>The HTTP pipeline's front: proxies' headers, request ids, errors as problem+json.</summary>
+    public static WebApplication UseDownloadsHttp(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapDownloadsApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapControllers();
+        return endpoints;
+    }
+}

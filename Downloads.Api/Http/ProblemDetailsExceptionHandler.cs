@@ -1,0 +1,54 @@
+using Downloads.Jobs.Ledger;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using StackExchange.Redis;
+
+namespace Downloads.Api.Http;
+
+/// <summary>The one mapping from exceptions to problem+json. No answer ever carries a stack trace.</summary>
+public sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsService problems, ILogger<ProblemDetailsExceptionHandler> logger)
+    : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
+        {
+            return true;
+        }
+
+        var (status, title, detail) = exception switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, ReasonOf(bad.StatusCode), bad.Message),
+            JobStoreUnavailableException or RedisException or TimeoutException =>
+                (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "A dependency of the service (Redis) is unavailable; try again shortly."),
+            _ => (StatusCodes.Status500InternalServerError, "Internal error", "The request failed; its request_id identifies it in the logs."),
+        };
+        if (status >= 500)
+        {
+            LogFailed(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+        }
+
+        httpContext.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            httpContext.Response.Headers.RetryAfter = "5";
+        }
+
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+        });
+    }
+
+    private static string ReasonOf(int status) => status switch
+    {
+        StatusCodes.Status413PayloadTooLarge => "Request body too large",
+        StatusCodes.Status415UnsupportedMediaType => "Unsupported media type",
+        _ => "Bad request",
+    };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string method, string path);
+}

@@ -1,0 +1,42 @@
+using Downloads.Jobs.Storage;
+using Hangfire;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Downloads.Api.Operations;
+
+/// <summary>Storage answers a lookup.</summary>
+public sealed class StorageHealthCheck(IFileStorage storage) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await storage.FindAsync(70000, cancellationToken);
+            return HealthCheckResult.Healthy($"{storage.GetType().Name} answers");
+        }
+        catch (Exception ex) when (ex is TransientStorageException or IOException or UnauthorizedAccessException)
+        {
+            return HealthCheckResult.Unhealthy("storage does not answer", ex);
+        }
+    }
+}
+
+/// <summary>Hangfire storage answers and at least one server (worker) is alive.</summary>
+public sealed class HangfireHealthCheck(JobStorage storage) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var servers = storage.GetMonitoringApi().Servers();
+            var alive = servers.Count(s => s.Heartbeat is { } beat && DateTime.UtcNow - beat < TimeSpan.FromMinutes(1));
+            return Task.FromResult(alive > 0
+                ? HealthCheckResult.Healthy($"{alive} Hangfire server(s) alive")
+                : HealthCheckResult.Unhealthy("no Hangfire server is alive: jobs will wait"));
+        }
+        catch (Exception ex)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("Hangfire storage does not answer", ex));
+        }
+    }
+}

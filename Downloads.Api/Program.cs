@@ -1,0 +1,37 @@
+using Downloads.Api;
+using Downloads.Api.Http;
+using Downloads.Api.Operations;
+using Downloads.Api.Realtime;
+using Downloads.Jobs;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.UseDownloadsDefaults();
+var role = builder.Configuration.GetNodeRole();
+
+builder.Services
+    .AddDownloadsJobs(builder.Configuration)
+    .AddDownloadsRealtime(builder.Configuration)
+    .AddDownloadsHttp(builder.Configuration)
+    .AddDownloadsOperations(builder.Configuration, role);
+if (role.RunsJobs())
+{
+    builder.Services.AddDownloadsWorker();
+}
+
+var app = builder.Build();
+app.UseDownloadsHttp();
+if (role.ServesApi())
+{
+    app.UseDefaultFiles();
+    app.UseStaticFiles();
+    app.MapDownloadsApi();
+    app.MapDownloadsRealtime();
+    app.MapDownloadsDashboard(app.Configuration);
+}
+
+app.MapDownloadsOperations();
+app.WarnAboutDevelopmentSecrets();
+app.Run();
+
+/// <summary>The entry point; public so tests can host it.</summary>
+public partial class Program;

@@ -1,0 +1,43 @@
+using Downloads.Jobs;
+using Downloads.Jobs.Events;
+using Microsoft.AspNetCore.Http.Connections;
+
+namespace Downloads.Api.Realtime;
+
+public static class RealtimeServiceCollectionExtensions
+{
+    /// <summary>
+    /// SignalR with the service's JSON shape and keep-alives below common proxy idle limits
+    /// (nginx 60 s, Cloudflare 100 s). Every process that sends to the hub needs this, workers too.
+    /// </summary>
+    public static IServiceCollection AddDownloadsRealtime(this IServiceCollection services, IConfiguration configuration)
+    {
+        var signalR = services
+            .AddSignalR(options =>
+            {
+                options.KeepAliveInterval = TimeSpan.FromSeconds(15);
+                options.ClientTimeoutInterval = TimeSpan.FromSeconds(45);
+                options.HandshakeTimeout = TimeSpan.FromSeconds(15);
+            })
+            .AddJsonProtocol(options => DownloadsJson.Configure(options.PayloadSerializerOptions));
+
+        _ = signalR;
+        services.AddSingleton<IJobEventSink, HubJobEventSink>();
+        return services;
+    }
+
+    /// <summary>The hub at <c>/ws/download/{job_id}</c> and <c>/ws/download</c>, on all three transports.</summary>
+    public static IEndpointRouteBuilder MapDownloadsRealtime(this IEndpointRouteBuilder endpoints)
+    {
+        static void Configure(HttpConnectionDispatcherOptions options)
+        {
+            options.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling;
+            // A poll answers well inside proxy idle limits.
+            options.LongPolling.PollTimeout = TimeSpan.FromSeconds(20);
+        }
+
+        endpoints.MapHub<DownloadHub>(DownloadHub.Path, Configure);
+        endpoints.MapHub<DownloadHub>(DownloadHub.Path + "/{jobId}", Configure);
+        return endpoints;
+    }
+}

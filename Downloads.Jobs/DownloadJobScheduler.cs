@@ -1,0 +1,76 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Downloads.Jobs.Ledger;
+using Downloads.Jobs.Processing;
+using Hangfire;
+
+namespace Downloads.Jobs;
+
+/// <summary>What an initiate request led to.</summary>
+public sealed record InitiateOutcome(Guid JobId, int TotalFiles, bool Replayed, bool IdempotencyConflict);
+
+/// <summary>
+/// What the API asks of the pipeline: create a job and enqueue its dispatch; cancel, pause and resume.
+/// Nothing here waits on a file.
+/// </summary>
+public sealed class DownloadJobScheduler(JobLedger ledger, IJobStore store, IBackgroundJobClient backgroundJobs)
+{
+    public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Creates the job and enqueues its dispatch. With an <c>Idempotency-Key</c>, the key is bound first,
+    /// atomically, so concurrent identical requests create one job; the same key with another body conflicts.
+    /// </summary>
+    public async Task<InitiateOutcome> InitiateAsync(
+        IReadOnlyList<long> fileIds, string? callbackUrl, string publicBaseUrl, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        var jobId = Guid.NewGuid();
+        if (idempotencyKey is not null)
+        {
+            var wanted = new IdempotencyBinding(idempotencyKey, Fingerprint(fileIds, callbackUrl), jobId, fileIds.Count);
+            var held = await store.BindIdempotencyKeyAsync(wanted, IdempotencyWindow, cancellationToken);
+            if (held.JobId != jobId)
+            {
+                return new InitiateOutcome(held.JobId, held.TotalFiles, Replayed: true, IdempotencyConflict: held.Fingerprint != wanted.Fingerprint);
+            }
+        }
+
+        try
+        {
+            await ledger.CreateAsync(DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow()), cancellationToken);
+            backgroundJobs.Enqueue<DownloadJobRunner>(r => r.DispatchAsync(jobId, CancellationToken.None));
+        }
+        catch when (idempotencyKey is not null)
+        {
+            // Nothing was acknowledged: let the client retry with the same key.
+            await store.ReleaseIdempotencyKeyAsync(idempotencyKey, CancellationToken.None);
+            throw;
+        }
+
+        return new InitiateOutcome(jobId, fileIds.Count, Replayed: false, IdempotencyConflict: false);
+    }
+
+    public Task<JobUpdate?> CancelAsync(Guid jobId, CancellationToken cancellationToken) =>
+        ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Cancel(job, now), cancellationToken);
+
+    public Task<JobUpdate?> PauseAsync(Guid jobId, CancellationToken cancellationToken) =>
+        ledger.UpdateAsync(jobId, (job, _) => JobTransitions.Pause(job), cancellationToken);
+
+    public async Task<JobUpdate?> ResumeAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Resume(job, now), cancellationToken);
+        if (update is { Changed: true })
+        {
+            backgroundJobs.Enqueue<DownloadJobRunner>(r => r.DispatchAsync(jobId, CancellationToken.None));
+        }
+
+        return update;
+    }
+
+    // The same key with the same body replays; the body is what the client asked for, in its order.
+    private static string Fingerprint(IReadOnlyList<long> fileIds, string? callbackUrl)
+    {
+        var canonical = JsonSerializer.SerializeToUtf8Bytes(new { fileIds, callbackUrl }, DownloadsJson.Options);
+        return Convert.ToHexStringLower(SHA256.HashData(canonical));
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Hosting;
+
+namespace Downloads.Jobs.Links;
+
+/// <summary>Signing secrets: a development default with a warning in Development, required elsewhere.</summary>
+public static class SigningSecretRule
+{
+    public const int MinimumLength = 32;
+
+    /// <summary>The reason <paramref name="secret"/> is not acceptable in <paramref name="environment"/>, or null.</summary>
+    public static string? Check(string? secret, string settingName, IHostEnvironment environment)
+    {
+        if (string.IsNullOrEmpty(secret))
+        {
+            return environment.IsDevelopment()
+                ? null
+                : $"{settingName} is required outside Development (at least {MinimumLength} characters); every node must share it.";
+        }
+
+        return secret.Length < MinimumLength
+            ? $"{settingName} must be at least {MinimumLength} characters long."
+            : null;
+    }
+}

@@ -1,0 +1,160 @@
+using System.ComponentModel;
+using Downloads.Jobs.Ledger;
+using Downloads.Jobs.Links;
+using Downloads.Jobs.Storage;
+using Hangfire;
+using Hangfire.Server;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace Downloads.Jobs.Processing;
+
+/// <summary>
+/// The Hangfire jobs of a download job. None runs longer than one file's preparation: a dispatch starts
+/// up to <see cref="ProcessingOptions.MaxParallelFilesPerJob"/> files, and each file's run starts the next
+/// ones when it ends. Every step is safe to run twice: a file is claimed atomically by one run (its
+/// Hangfire job id), an ended file is never prepared again, and duplicate runs find nothing to do.
+/// </summary>
+public sealed partial class DownloadJobRunner(
+    JobLedger ledger,
+    FilePreparer preparer,
+    FileRetryPolicy retryPolicy,
+    DownloadLinkSigner linkSigner,
+    IBackgroundJobClient backgroundJobs,
+    IOptions<ProcessingOptions> processingOptions,
+    IOptions<LinkOptions> linkOptions,
+    ILogger<DownloadJobRunner> logger)
+{
+    public const string Queue = "downloads";
+
+    private readonly ProcessingOptions _processing = processingOptions.Value;
+
+    /// <summary>Starts the job (queued → processing) and its first files; also after a resume.</summary>
+    [DisplayName("Dispatch download job {0}")]
+    [Queue(Queue)]
+    public async Task DispatchAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Start(job, now), cancellationToken);
+        if (update is null)
+        {
+            LogJobGone(logger, jobId);
+            return;
+        }
+
+        StartFiles(update.Job);
+    }
+
+    /// <summary>Prepares one file, with retries, and records its link or its failure.</summary>
+    [DisplayName("Prepare file {1} of download job {0}")]
+    [Queue(Queue)]
+    public async Task PrepareFileAsync(Guid jobId, long fileId, PerformContext? context, CancellationToken cancellationToken)
+    {
+        var owner = context?.BackgroundJob.Id ?? throw new InvalidOperationException("Runs under Hangfire only.");
+        var claim = await ledger.UpdateAsync(
+            jobId, (job, now) => JobTransitions.ClaimFile(job, fileId, owner, _processing.MaxParallelFilesPerJob, now), cancellationToken);
+        if (claim is null || !Owns(claim.Job, fileId, owner))
+        {
+            // Ended, cancelled, paused, at capacity, or another run has it: nothing to do here.
+            return;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        JobUpdate? outcome;
+        try
+        {
+            var prepared = await PrepareWithRetriesAsync(jobId, fileId, owner, stop, cancellationToken);
+            outcome = await ledger.UpdateAsync(
+                jobId,
+                (job, now) => JobTransitions.CompleteFile(
+                    job, fileId, owner, prepared.Size, prepared.Sha256, now, linkOptions.Value.Lifetime,
+                    expiresAt => linkSigner.CreateUrl(job.PublicBaseUrl, fileId, expiresAt)),
+                cancellationToken);
+        }
+        catch (FileNotFoundInStorageException)
+        {
+            outcome = await FailAsync(jobId, fileId, owner, "not_found", $"File {fileId} was not found in storage.", cancellationToken);
+        }
+        catch (TransientStorageException ex)
+        {
+            LogFileFailed(logger, ex, jobId, fileId);
+            outcome = await FailAsync(jobId, fileId, owner, "storage_unavailable", ex.Message, cancellationToken);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // The job was cancelled, or the file taken from this run: its state is already recorded.
+            LogFileStopped(logger, jobId, fileId);
+            return;
+        }
+
+        if (outcome is not null)
+        {
+            StartFiles(outcome.Job);
+        }
+    }
+
+    private async Task<PreparedFile> PrepareWithRetriesAsync(
+        Guid jobId, long fileId, string owner, CancellationTokenSource stop, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(stop.Token);
+        context.Properties.Set(FileRetryPolicy.OnRetryKey, async () =>
+        {
+            var retry = await ledger.UpdateAsync(jobId, (job, _) => JobTransitions.RetryFile(job, fileId, owner), cancellationToken);
+            StopUnlessOwned(retry, fileId, owner, stop);
+        });
+        try
+        {
+            return await retryPolicy.Pipeline.ExecuteAsync(
+                async ctx => await preparer.PrepareAsync(fileId, ReportProgressAsync, ctx.CancellationToken), context);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+
+        // A tick also tells the run whether the file is still its own: a cancel stops it within one tick.
+        async Task ReportProgressAsync(double fraction)
+        {
+            var tick = await ledger.UpdateAsync(
+                jobId,
+                (job, now) => JobTransitions.TickFile(job, fileId, owner, fraction, now, TimeSpan.FromMilliseconds(_processing.ProgressIntervalMs)),
+                cancellationToken);
+            StopUnlessOwned(tick, fileId, owner, stop);
+        }
+    }
+
+    private Task<JobUpdate?> FailAsync(Guid jobId, long fileId, string owner, string errorCode, string error, CancellationToken cancellationToken) =>
+        ledger.UpdateAsync(jobId, (job, now) => JobTransitions.FailFile(job, fileId, owner, errorCode, error, now), cancellationToken);
+
+    /// <summary>Enqueues a run for each file the job may start now. A duplicate run is harmless: the claim decides.</summary>
+    private void StartFiles(DownloadJob job)
+    {
+        foreach (var fileId in JobTransitions.FilesToStart(job, _processing.MaxParallelFilesPerJob))
+        {
+            backgroundJobs.Enqueue<DownloadJobRunner>(r => r.PrepareFileAsync(job.Id, fileId, null, CancellationToken.None));
+        }
+    }
+
+    private static void StopUnlessOwned(JobUpdate? update, long fileId, string owner, CancellationTokenSource stop)
+    {
+        if (update is null || !Owns(update.Job, fileId, owner))
+        {
+            stop.Cancel();
+        }
+    }
+
+    private static bool Owns(DownloadJob job, long fileId, string owner)
+    {
+        var index = job.IndexOf(fileId);
+        return index >= 0 && job.Files[index] is { Status: Contracts.FileStatus.Processing } file && file.Owner == owner;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Download job {JobId} no longer exists; nothing to dispatch")]
+    private static partial void LogJobGone(ILogger logger, Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "File {FileId} of download job {JobId} failed after its retries")]
+    private static partial void LogFileFailed(ILogger logger, Exception exception, Guid jobId, long fileId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "File {FileId} of download job {JobId} stopped: the job was cancelled")]
+    private static partial void LogFileStopped(ILogger logger, Guid jobId, long fileId);
+}

@@ -1,0 +1,46 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Downloads.Jobs.Processing;
+
+/// <summary><c>Downloads:Processing</c>: how files are prepared.</summary>
+public sealed class ProcessingOptions : IValidatableObject
+{
+    public const string Section = "Downloads:Processing";
+
+    /// <value>Shortest simulated preparation time per file; default 500 ms.</value>
+    [Range(0, 600_000)]
+    public int DelayMinMs { get; set; } = 500;
+
+    /// <value>Longest simulated preparation time per file; default 2000 ms.</value>
+    [Range(0, 600_000)]
+    public int DelayMaxMs { get; set; } = 2000;
+
+    /// <value>Files of one job in flight at once, so a large job cannot starve the others; default 4.</value>
+    [Range(1, 64)]
+    public int MaxParallelFilesPerJob { get; set; } = 4;
+
+    /// <value>Preparation attempts per file before it fails; default 3.</value>
+    [Range(1, 10)]
+    public int MaxAttemptsPerFile { get; set; } = 3;
+
+    /// <value>First retry delay; it doubles at each retry, with jitter; default 200 ms.</value>
+    [Range(0, 60_000)]
+    public int RetryBaseDelayMs { get; set; } = 200;
+
+    /// <value>Least time between two recorded within-file progress ticks of a job; default 250 ms.</value>
+    [Range(10, 60_000)]
+    public int ProgressIntervalMs { get; set; } = 250;
+
+    /// <value>Hangfire workers of this process; default 20.</value>
+    [Range(1, 1000)]
+    public int WorkerCount { get; set; } = 20;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (DelayMaxMs < DelayMinMs)
+        {
+            yield return new ValidationResult(
+                "Downloads:Processing:DelayMaxMs must not be less than DelayMinMs.", [nameof(DelayMaxMs)]);
+        }
+    }
+}

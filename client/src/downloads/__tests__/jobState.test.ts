@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import {
+  applyEvent,
+  applyStatusDocument,
+  createJobState,
+  estimateEtaSeconds,
+  isFollowed,
+  jobActions,
+  markResyncRequested,
+  needsResync,
+  type JobState,
+} from '../jobState';
+import { event, files, JOB_A, statusDoc } from './fakes';
+
+const IDS = [70000, 70007, 70014, 70001];
+
+function loaded(seq = 2): JobState {
+  const job = createJobState({ jobId: JOB_A, statusUrl: `/v1/download/status/${JOB_A}`, addedAt: 0 });
+  return applyStatusDocument(job, statusDoc(JOB_A, seq, 'processing', files(IDS)), 0);
+}
+
+function apply(job: JobState, ...events: Parameters<typeof event>[]): JobState {
+  return events.reduce((state, args) => applyEvent(state, event(...args), 0), job);
+}
+
+describe('jobState reducer', () => {
+  it('applies events in seq order and updates the changed file row only', () => {
+    let job = loaded(2);
+    job = applyEvent(job, event(JOB_A, 3, { current_file: 70000, file: { file_id: 70000, status: 'processing', attempts: 1 } }), 10);
+    job = applyEvent(
+      job,
+      event(JOB_A, 4, { completed: 1, progress_percent: 25, file: { file_id: 70000, status: 'completed', size: 2048, download_url: 'https://x/f', attempts: 1 } }),
+      20,
+    );
+    expect(job.seq).toBe(4);
+    expect(job.completed).toBe(1);
+    expect(job.percent).toBe(25);
+    expect(job.results.map((r) => r.status)).toEqual(['completed', 'pending', 'pending', 'pending']);
+    expect(job.results[0]).toMatchObject({ size: 2048, download_url: 'https://x/f', attempts: 1, error: null });
+  });
+
+  it('drops duplicates and events at or below the current seq', () => {
+    const job = apply(loaded(2), [JOB_A, 3, { completed: 1, progress_percent: 25 }]);
+    const again = applyEvent(job, event(JOB_A, 3, { completed: 2, progress_percent: 50 }), 0);
+    const older = applyEvent(job, event(JOB_A, 2, { status: 'paused' }), 0);
+    expect(again).toBe(job);
+    expect(older).toBe(job);
+    expect(job.completed).toBe(1);
+  });
+
+  it('ignores events of another job', () => {
+    const job = loaded(2);
+    expect(applyEvent(job, event('00000000-0000-4000-8000-000000000000', 3), 0)).toBe(job);
+  });
+
+  it('holds an event past a gap and applies it once the missing one arrives', () => {
+    let job = loaded(2);
+    job = applyEvent(job, event(JOB_A, 4, { completed: 2, progress_percent: 50 }), 100);
+    expect(job.seq).toBe(2);
+    expect(job.completed).toBe(0);
+    expect(job.pending.map((e) => e.seq)).toEqual([4]);
+    expect(job.gapSince).toBe(100);
+
+    job = applyEvent(job, event(JOB_A, 3, { completed: 1, progress_percent: 25 }), 300);
+    expect(job.seq).toBe(4);
+    expect(job.completed).toBe(2);
+    expect(job.pending).toEqual([]);
+    expect(job.gapSince).toBeNull();
+  });
+
+  it('asks for a re-sync only after the gap stayed open for the hold time', () => {
+    let job = applyEvent(loaded(2), event(JOB_A, 5), 1000);
+    expect(needsResync(job, 1999, 1000)).toBe(false);
+    expect(needsResync(job, 2000, 1000)).toBe(true);
+    job = markResyncRequested(job, 2000);
+    expect(needsResync(job, 2500, 1000)).toBe(false);
+    expect(needsResync(loaded(2), 99_999, 1000)).toBe(false);
+  });
+
+  it('resolves a gap with a later snapshot, dropping held events it covers', () => {
+    let job = loaded(2);
+    job = applyEvent(job, event(JOB_A, 4), 0);
+    job = applyEvent(job, event(JOB_A, 7, { completed: 3, progress_percent: 75 }), 0);
+    const results = files(IDS).map((r, i) => (i < 2 ? { ...r, status: 'completed' as const } : r));
+    job = applyEvent(job, event(JOB_A, 6, { type: 'snapshot', completed: 2, progress_percent: 50, results }), 0);
+    // The snapshot (6) covers 4; 7 follows it directly and is applied.
+    expect(job.seq).toBe(7);
+    expect(job.completed).toBe(3);
+    expect(job.pending).toEqual([]);
+    expect(job.gapSince).toBeNull();
+    expect(job.results.filter((r) => r.status === 'completed')).toHaveLength(2);
+  });
+
+  it('lets a snapshot after a reconnect replace the whole state, results included', () => {
+    let job = apply(loaded(2), [JOB_A, 3, { file: { file_id: 70000, status: 'processing', attempts: 1 } }]);
+    const results = [
+      { file_id: 70000, status: 'completed' as const, download_url: 'https://x/0', size: 10, sha256: 'a', attempts: 1 },
+      { file_id: 70007, status: 'failed' as const, attempts: 3, error_code: 'not_found', error: 'File not available' },
+      { file_id: 70014, status: 'processing' as const, attempts: 1 },
+      { file_id: 70001, status: 'pending' as const },
+    ];
+    job = applyEvent(job, event(JOB_A, 9, { type: 'snapshot', status: 'paused', completed: 1, failed: 1, progress_percent: 50, results }), 0);
+    expect(job.seq).toBe(9);
+    expect(job.status).toBe('paused');
+    expect(job.failed).toBe(1);
+    expect(job.results).toEqual(results);
+    // A stale snapshot from before the reconnect changes nothing.
+    expect(applyEvent(job, event(JOB_A, 8, { type: 'snapshot', results: files(IDS) }), 0)).toBe(job);
+  });
+
+  it('never lets the percentage go down', () => {
+    let job = apply(loaded(2), [JOB_A, 3, { progress_percent: 60 }]);
+    job = apply(job, [JOB_A, 4, { progress_percent: 40 }]);
+    expect(job.seq).toBe(4);
+    expect(job.percent).toBe(60);
+    job = applyStatusDocument(job, { ...statusDoc(JOB_A, 5, 'processing', files(IDS)), progress: { completed: 0, failed: 0, total: 4, percent: 10, current_file: null } }, 0);
+    expect(job.percent).toBe(60);
+    job = apply(job, [JOB_A, 6, { progress_percent: 250 }]);
+    expect(job.percent).toBe(100);
+  });
+
+  it('stops following at a terminal event, applying it even across a gap', () => {
+    let job = loaded(2);
+    expect(isFollowed(job)).toBe(true);
+    const results = files(IDS, 'completed');
+    job = applyEvent(job, event(JOB_A, 12, { type: 'completed', status: 'completed', completed: 4, progress_percent: 100, results }), 0);
+    expect(job.status).toBe('completed');
+    expect(job.seq).toBe(12);
+    expect(job.results).toEqual(results);
+    expect(isFollowed(job)).toBe(false);
+    expect(needsResync({ ...job, pending: [event(JOB_A, 14)], gapSince: 0 }, 10_000, 1000)).toBe(false);
+    expect(jobActions(job)).toEqual({ canPause: false, canResume: false, canCancel: false, canDismiss: true });
+  });
+
+  it('applies status documents with a seq at or above the current one only', () => {
+    const job = apply(loaded(2), [JOB_A, 3, { completed: 1 }], [JOB_A, 4, { completed: 2 }]);
+    expect(applyStatusDocument(job, statusDoc(JOB_A, 3, 'queued', files(IDS)), 0)).toBe(job);
+    const doc = statusDoc(JOB_A, 4, 'processing', files(IDS), { expires_at: '2026-11-28T11:00:00Z' });
+    const same = applyStatusDocument(job, doc, 0);
+    expect(same.expiresAt).toBe('2026-11-28T11:00:00Z');
+    expect(same.seq).toBe(4);
+  });
+
+  it('estimates the time left from the progress rate while processing', () => {
+    let job = loaded(2); // processing at 0 % at t = 0
+    expect(estimateEtaSeconds(job, 0)).toBeNull();
+    job = applyEvent(job, event(JOB_A, 3, { progress_percent: 20 }), 10_000);
+    // 20 % in 10 s: the remaining 80 % take 40 s.
+    expect(estimateEtaSeconds(job, 10_000)).toBe(40);
+    expect(estimateEtaSeconds(job, 15_000)).toBe(35);
+    job = applyEvent(job, event(JOB_A, 4, { type: 'paused', status: 'paused', progress_percent: 20 }), 11_000);
+    expect(estimateEtaSeconds(job, 11_000)).toBeNull();
+  });
+
+  it('enables the actions the state allows', () => {
+    const processing = loaded(2);
+    expect(jobActions(processing)).toEqual({ canPause: true, canResume: false, canCancel: true, canDismiss: false });
+    const paused = apply(processing, [JOB_A, 3, { type: 'paused', status: 'paused' }]);
+    expect(jobActions(paused)).toEqual({ canPause: false, canResume: true, canCancel: true, canDismiss: false });
+    expect(jobActions({ ...paused, busy: 'resume' }).canResume).toBe(false);
+  });
+});

@@ -1,0 +1,33 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vitest/config';
+
+// The API (http://localhost:3000) serves the built app from Downloads.Api/wwwroot.
+// In development Vite serves it and forwards the service's paths to the API.
+// The proxy keeps the Host header, so the absolute URLs the API returns point back here.
+const api = 'http://localhost:3000';
+
+export default defineConfig({
+  base: '/',
+  plugins: [react()],
+  build: {
+    outDir: '../Downloads.Api/wwwroot',
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: false,
+    chunkSizeWarningLimit: 400,
+  },
+  server: {
+    port: 5173,
+    strictPort: true,
+    proxy: {
+      '/v1': { target: api },
+      '/ws': { target: api, ws: true },
+      '/health': { target: api },
+    },
+  },
+  test: {
+    environment: 'node',
+    include: ['src/**/*.test.ts'],
+    restoreMocks: true,
+  },
+});
