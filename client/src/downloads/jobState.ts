@@ -216,7 +216,7 @@ export function applyStatusDocument(state: JobState, doc: StatusDocument, now: n
 
 /** True when a gap has stayed open for `holdMs`: time to fetch a fresh snapshot. */
 export function needsResync(state: JobState, now: number, holdMs: number): boolean {
-  return state.pending.length > 0 && state.gapSince !== null && now - state.gapSince >= holdMs;
+  return isFollowed(state) && state.pending.length > 0 && state.gapSince !== null && now - state.gapSince >= holdMs;
 }
 
 /** Restarts the gap timer after a re-sync was asked for, so that it is not asked again at once. */

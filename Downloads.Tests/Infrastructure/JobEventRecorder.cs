@@ -1,0 +1,129 @@
+using Downloads.Contracts;
+using Downloads.Jobs;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Downloads.Tests.Infrastructure;
+
+/// <summary>
+/// A SignalR client of the download hub that follows one job the way the contract tells clients to:
+/// drop what it already has (seq at or below), and re-sync from a snapshot when it sees a gap.
+/// <see cref="Applied"/> is what the client ends up applying; <see cref="Received"/> everything that arrived.
+/// </summary>
+public sealed class JobEventRecorder : IAsyncDisposable
+{
+    private readonly object _gate = new();
+    private readonly List<JobEvent> _received = [];
+    private readonly List<JobEvent> _applied = [];
+    private readonly TaskCompletionSource<JobEvent> _terminal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Guid _jobId;
+
+    private JobEventRecorder(HubConnection connection, Guid jobId)
+    {
+        Connection = connection;
+        _jobId = jobId;
+        connection.On<JobEvent>("update", OnUpdate);
+        connection.Closed += error =>
+        {
+            if (error is not null)
+            {
+                _terminal.TrySetException(error);
+            }
+
+            return Task.CompletedTask;
+        };
+    }
+
+    public HubConnection Connection { get; }
+
+    public int Resyncs { get; private set; }
+
+    public IReadOnlyList<JobEvent> Received { get { lock (_gate) { return [.. _received]; } } }
+
+    public IReadOnlyList<JobEvent> Applied { get { lock (_gate) { return [.. _applied]; } } }
+
+    public static HubConnection Build(Uri hubUrl, HttpTransportType transport) =>
+        new HubConnectionBuilder()
+            .WithUrl(hubUrl, transport)
+            .AddJsonProtocol(options => DownloadsJson.Configure(options.PayloadSerializerOptions))
+            .Build();
+
+    /// <summary>Connects to <c>/ws/download/{job_id}</c>: subscribed at once.</summary>
+    public static async Task<JobEventRecorder> FollowAsync(Uri baseAddress, Guid jobId, HttpTransportType transport)
+    {
+        var recorder = new JobEventRecorder(Build(new Uri(baseAddress, $"/ws/download/{jobId}"), transport), jobId);
+        await recorder.Connection.StartAsync().DefaultTimeout();
+        return recorder;
+    }
+
+    /// <summary>Connects to <c>/ws/download</c> and calls <c>Subscribe</c>.</summary>
+    public static async Task<JobEventRecorder> SubscribeAsync(Uri baseAddress, Guid jobId, HttpTransportType transport)
+    {
+        var recorder = new JobEventRecorder(Build(new Uri(baseAddress, "/ws/download"), transport), jobId);
+        await recorder.Connection.StartAsync().DefaultTimeout();
+        await recorder.Connection.InvokeAsync("Subscribe", jobId.ToString()).DefaultTimeout();
+        return recorder;
+    }
+
+    public Task<JobEvent> WaitForTerminalAsync(TimeSpan? timeout = null) => _terminal.Task.DefaultTimeout(timeout);
+
+    public async Task<JobEvent> WaitForAsync(Func<JobEvent, bool> predicate, TimeSpan? timeout = null)
+    {
+        using var deadline = new CancellationTokenSource(timeout ?? TestTimeouts.Default);
+        while (true)
+        {
+            if (Applied.FirstOrDefault(predicate) is { } found)
+            {
+                return found;
+            }
+
+            await Task.Delay(20, deadline.Token);
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await Connection.DisposeAsync();
+
+    private void OnUpdate(JobEvent jobEvent)
+    {
+        if (jobEvent.JobId != _jobId)
+        {
+            return;
+        }
+
+        var resync = false;
+        lock (_gate)
+        {
+            _received.Add(jobEvent);
+            var current = _applied.Count == 0 ? (long?)null : _applied[^1].Seq;
+            if (current is null && jobEvent.Type != JobEventType.Snapshot)
+            {
+                return; // nothing to apply an event to before the first snapshot
+            }
+
+            if (current is { } seq && jobEvent.Seq <= seq)
+            {
+                return;
+            }
+
+            if (current is { } last && jobEvent.Seq > last + 1 && jobEvent.Type != JobEventType.Snapshot)
+            {
+                resync = true;
+            }
+            else
+            {
+                _applied.Add(jobEvent);
+                if (jobEvent.Status.IsTerminal())
+                {
+                    _terminal.TrySetResult(jobEvent);
+                }
+            }
+        }
+
+        if (resync)
+        {
+            Resyncs++;
+            _ = Connection.InvokeAsync("Subscribe", _jobId.ToString());
+        }
+    }
+}
