@@ -2,22 +2,26 @@ using Downloads.Jobs.Events;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
 using Downloads.Jobs.Processing;
+using Downloads.Jobs.Redis;
 using Downloads.Jobs.Storage;
 using Hangfire;
 using Hangfire.InMemory;
+using Hangfire.Redis.StackExchange;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Downloads.Jobs;
 
 public static class DownloadsJobsServiceCollectionExtensions
 {
     /// <summary>
-    /// The job pipeline: ledger, store, storage, links, Hangfire storage and client. Parts are added with
-    /// <c>TryAdd</c>, so a host (or a test) may put its own in first.
+    /// The job pipeline: ledger, store, storage, links, Hangfire storage and client. With <c>ConnectionStrings:Redis</c>
+    /// set, jobs, their events and Hangfire live in Redis (shared by every node); else in process memory.
+    /// Parts are added with <c>TryAdd</c>, so a host (or a test) may put its own in first.
     /// </summary>
     public static IServiceCollection AddDownloadsJobs(this IServiceCollection services, IConfiguration configuration)
     {
@@ -30,6 +34,12 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<LinkOptions>, LinkOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
+        var redis = RedisConnection.IsConfigured(configuration);
+        if (redis)
+        {
+            services.AddDownloadsRedis(configuration);
+        }
+
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();
         services.TryAddSingleton<IJobEventStream, InMemoryJobEventStream>();
         services.AddSingleton<IJobEventSink>(sp => sp.GetRequiredService<IJobEventStream>());
@@ -46,13 +56,41 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.TryAddTransient<DownloadJobRunner>();
         services.TryAddSingleton<DownloadJobScheduler>();
 
-        services.AddHangfire((sp, hangfire) => hangfire
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+        services.AddHangfire((sp, hangfire) =>
+        {
+            hangfire
+                .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
+            if (redis)
+            {
+                var options = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
+                hangfire.UseRedisStorage(sp.GetRequiredService<IConnectionMultiplexer>(), new RedisStorageOptions
+                {
+                    Prefix = options.HangfirePrefix,
+                    // A job fetched by a worker that died runs again after this; every job is shorter (one file).
+                    InvisibilityTimeout = TimeSpan.FromSeconds(options.InvisibilityTimeoutSeconds),
+                    // Enqueue wakes workers through pub/sub; this bounds the wait when a notification was missed.
+                    FetchTimeout = TimeSpan.FromSeconds(5),
+                });
+            }
+            else
+            {
+                hangfire.UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) });
+            }
+        });
 
         return services;
+    }
+
+    /// <summary>Redis mode: one shared connection, the Redis job store and event stream (added before the in-memory defaults).</summary>
+    private static void AddDownloadsRedis(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var connectionString = configuration.GetConnectionString(RedisOptions.ConnectionStringName)!;
+        services.TryAddSingleton(sp => RedisConnection.Connect(connectionString, sp.GetRequiredService<IOptions<RedisOptions>>().Value));
+        services.TryAddSingleton<IJobStore, RedisJobStore>();
+        services.TryAddSingleton<IJobEventStream, RedisJobEventStream>();
     }
 
     /// <summary>The Hangfire server that runs download jobs in this process.</summary>

@@ -1,5 +1,6 @@
 using Downloads.Jobs.Storage;
 using Hangfire;
+using StackExchange.Redis;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Downloads.Api.Operations;
@@ -37,6 +38,23 @@ public sealed class HangfireHealthCheck(JobStorage storage) : IHealthCheck
         catch (Exception ex)
         {
             return Task.FromResult(HealthCheckResult.Unhealthy("Hangfire storage does not answer", ex));
+        }
+    }
+}
+
+/// <summary>Redis answers a PING within the connection's timeout.</summary>
+public sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var latency = await redis.GetDatabase().PingAsync().WaitAsync(cancellationToken);
+            return HealthCheckResult.Healthy($"Redis answers in {latency.TotalMilliseconds:0.#} ms");
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy("Redis does not answer", ex);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Downloads.Jobs;
+using Downloads.Jobs.Redis;
 using Hangfire;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -31,9 +32,14 @@ public static class OperationsServiceCollectionExtensions
             }
         });
 
-        services.AddHealthChecks()
+        var checks = services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", tags: [ReadyTag])
             .AddCheck<HangfireHealthCheck>("hangfire", tags: [ReadyTag]);
+        if (RedisConnection.IsConfigured(configuration))
+        {
+            checks.AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag]);
+        }
+
         return services;
     }
 

@@ -28,10 +28,14 @@ public sealed partial class DownloadJobRunner(
 {
     public const string Queue = "downloads";
 
+    // Hangfire's default first retry waits 15–45 s; after a short Redis outage a run should resume within seconds.
+    private const int RetryAttempts = 10;
+
     private readonly ProcessingOptions _processing = processingOptions.Value;
 
     /// <summary>Starts the job (queued → processing) and its first files; also after a resume.</summary>
     [DisplayName("Dispatch download job {0}")]
+    [AutomaticRetry(Attempts = RetryAttempts, DelaysInSeconds = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600])]
     [Queue(Queue)]
     public async Task DispatchAsync(Guid jobId, CancellationToken cancellationToken)
     {
@@ -47,6 +51,7 @@ public sealed partial class DownloadJobRunner(
 
     /// <summary>Prepares one file, with retries, and records its link or its failure.</summary>
     [DisplayName("Prepare file {1} of download job {0}")]
+    [AutomaticRetry(Attempts = RetryAttempts, DelaysInSeconds = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600])]
     [Queue(Queue)]
     public async Task PrepareFileAsync(Guid jobId, long fileId, PerformContext? context, CancellationToken cancellationToken)
     {
