@@ -5,6 +5,7 @@ using Downloads.Jobs.Processing;
 using Downloads.Jobs.Redis;
 using Downloads.Jobs.Storage;
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.InMemory;
 using Hangfire.Redis.StackExchange;
 using Microsoft.Extensions.Configuration;
@@ -56,31 +57,32 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.TryAddTransient<DownloadJobRunner>();
         services.TryAddSingleton<DownloadJobScheduler>();
 
-        services.AddHangfire((sp, hangfire) =>
-        {
-            hangfire
-                .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-                .UseSimpleAssemblyNameTypeSerializer()
-                .UseRecommendedSerializerSettings();
-            if (redis)
-            {
-                var options = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
-                hangfire.UseRedisStorage(sp.GetRequiredService<IConnectionMultiplexer>(), new RedisStorageOptions
-                {
-                    Prefix = options.HangfirePrefix,
-                    // A job fetched by a worker that died runs again after this; every job is shorter (one file).
-                    InvisibilityTimeout = TimeSpan.FromSeconds(options.InvisibilityTimeoutSeconds),
-                    // Enqueue wakes workers through pub/sub; this bounds the wait when a notification was missed.
-                    FetchTimeout = TimeSpan.FromSeconds(5),
-                });
-            }
-            else
-            {
-                hangfire.UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) });
-            }
-        });
+        // Hangfire's storage and activator belong to this container, not to Hangfire's process-wide statics:
+        // several hosts in one process (tests, or an API and a worker) must not share or swap them.
+        services.TryAddSingleton<JobStorage>(sp => redis
+            ? CreateRedisStorage(sp)
+            : new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+        services.TryAddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire((sp, hangfire) => hangfire
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseStorage(sp.GetRequiredService<JobStorage>()));
 
         return services;
+    }
+
+    private static RedisStorage CreateRedisStorage(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
+        return new RedisStorage(sp.GetRequiredService<IConnectionMultiplexer>(), new RedisStorageOptions
+        {
+            Prefix = options.HangfirePrefix,
+            // A job fetched by a worker that died runs again after this; every job is shorter (one file).
+            InvisibilityTimeout = TimeSpan.FromSeconds(options.InvisibilityTimeoutSeconds),
+            // Enqueue wakes workers through pub/sub; this bounds the wait when a notification was missed.
+            FetchTimeout = TimeSpan.FromSeconds(5),
+        });
     }
 
     /// <summary>Redis mode: one shared connection, the Redis job store and event stream (added before the in-memory defaults).</summary>

@@ -35,6 +35,10 @@ public class DownloadsApplication : WebApplicationFactory<Program>
         return this;
     }
 
+    /// <summary>Redis mode against <paramref name="redis"/>, with keys and channels of this app's own prefix.</summary>
+    public DownloadsApplication WithRedis(RedisServer redis, string keyPrefix) =>
+        With("ConnectionStrings:Redis", redis.ConnectionString).With("Downloads:Redis:KeyPrefix", keyPrefix);
+
     public DownloadsApplication WithServices(Action<IServiceCollection> configure)
     {
         _services.Add(configure);

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Downloads.Tests.Infrastructure;
+
+/// <summary>
+/// The Redis the tests use. <see cref="Shared"/> is CI's (<c>DOWNLOADS_TEST_REDIS</c>, started by <c>.ci/run</c>) or,
+/// on a developer machine, a private <c>redis-server</c> started once per test run. Tests share it safely because each
+/// app gets its own key prefix (<see cref="NewKeyPrefix"/>). Outage tests start their own with <see cref="StartPrivateAsync"/>,
+/// which they may stop and restart on the same port.
+/// </summary>
+public sealed class RedisServer : IAsyncDisposable
+{
+    private const string EndpointVariable = "DOWNLOADS_TEST_REDIS";
+
+    private static readonly Lazy<Task<RedisServer>> SharedServer = new(StartSharedAsync);
+
+    private Process? _process;
+
+    private RedisServer(string endpoint, int port, Process? process)
+    {
+        ConnectionString = endpoint;
+        Port = port;
+        _process = process;
+    }
+
+    /// <summary><c>host:port</c>, as <c>ConnectionStrings:Redis</c> takes it.</summary>
+    public string ConnectionString { get; }
+
+    public int Port { get; }
+
+    public static Task<RedisServer> Shared => SharedServer.Value;
+
+    /// <summary>A prefix no other test uses, for <c>Downloads:Redis:KeyPrefix</c>.</summary>
+    public static string NewKeyPrefix() => $"test:{Guid.NewGuid():N}:";
+
+    /// <summary>A redis-server of this test's own, on a free loopback port.</summary>
+    public static async Task<RedisServer> StartPrivateAsync()
+    {
+        var port = FreePort();
+        var server = new RedisServer($"127.0.0.1:{port}", port, null);
+        await server.StartAsync();
+        return server;
+    }
+
+    /// <summary>Kills the server (as a crash would); clients see the connection drop.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is { } process)
+        {
+            process.Kill();
+            await process.WaitForExitAsync().DefaultTimeout();
+            process.Dispose();
+            _process = null;
+        }
+    }
+
+    /// <summary>Starts the server again on the same port, empty (it keeps nothing on disk).</summary>
+    public async Task StartAsync()
+    {
+        var start = new ProcessStartInfo("redis-server",
+            ["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction"])
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
+        _process.BeginOutputReadLine();
+        await WaitUntilAnswersAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private async Task WaitUntilAnswersAsync()
+    {
+        using var deadline = new CancellationTokenSource(TestTimeouts.Default);
+        while (true)
+        {
+            try
+            {
+                using var tcp = new TcpClient();
+                await tcp.ConnectAsync(IPAddress.Loopback, Port, deadline.Token);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(50, deadline.Token);
+            }
+        }
+    }
+
+    private static async Task<RedisServer> StartSharedAsync()
+    {
+        if (Environment.GetEnvironmentVariable(EndpointVariable) is { Length: > 0 } endpoint)
+        {
+            var port = int.Parse(endpoint[(endpoint.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            return new RedisServer(endpoint, port, null);
+        }
+
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")))
+        {
+            throw new InvalidOperationException(
+                $"{EndpointVariable} is not set: CI must start Redis for the tests (see .ci/run), e.g. {EndpointVariable}=127.0.0.1:6390.");
+        }
+
+        var server = await StartPrivateAsync();
+        // The test run's own server goes with the test run.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => server._process?.Kill();
+        return server;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
