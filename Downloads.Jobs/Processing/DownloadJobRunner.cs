@@ -118,13 +118,22 @@ public sealed partial class DownloadJobRunner(
         }
 
         // A tick also tells the run whether the file is still its own: a cancel stops it within one tick.
+        // A tick the store cannot take (a short Redis outage) is skipped: it is not a recorded change, and the
+        // file's outcome, which is, is committed (or retried by Hangfire) at the end.
         async Task ReportProgressAsync(double fraction)
         {
-            var tick = await ledger.UpdateAsync(
-                jobId,
-                (job, now) => JobTransitions.TickFile(job, fileId, owner, fraction, now, TimeSpan.FromMilliseconds(_processing.ProgressIntervalMs)),
-                cancellationToken);
-            StopUnlessOwned(tick, fileId, owner, stop);
+            try
+            {
+                var tick = await ledger.UpdateAsync(
+                    jobId,
+                    (job, now) => JobTransitions.TickFile(job, fileId, owner, fraction, now, TimeSpan.FromMilliseconds(_processing.ProgressIntervalMs)),
+                    cancellationToken);
+                StopUnlessOwned(tick, fileId, owner, stop);
+            }
+            catch (JobStoreUnavailableException ex)
+            {
+                LogTickSkipped(logger, ex, jobId, fileId);
+            }
         }
     }
 
@@ -159,6 +168,9 @@ public sealed partial class DownloadJobRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "File {FileId} of download job {JobId} failed after its retries")]
     private static partial void LogFileFailed(ILogger logger, Exception exception, Guid jobId, long fileId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A progress tick of file {FileId} of download job {JobId} was skipped: the job store is unavailable")]
+    private static partial void LogTickSkipped(ILogger logger, Exception exception, Guid jobId, long fileId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "File {FileId} of download job {JobId} stopped: the job was cancelled")]
     private static partial void LogFileStopped(ILogger logger, Guid jobId, long fileId);

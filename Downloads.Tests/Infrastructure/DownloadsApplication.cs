@@ -10,7 +10,10 @@ namespace Downloads.Tests.Infrastructure;
 /// </summary>
 public class DownloadsApplication : WebApplicationFactory<Program>
 {
-    private readonly Dictionary<string, string?> _settings = new()
+    private readonly Dictionary<string, string?> _settings = new(Defaults);
+
+    /// <summary>What every test app (and test process) runs with unless a test says otherwise: short files, fixed secrets.</summary>
+    public static IReadOnlyDictionary<string, string?> Defaults { get; } = new Dictionary<string, string?>
     {
         ["Downloads:Processing:DelayMinMs"] = "150",
         ["Downloads:Processing:DelayMaxMs"] = "300",
@@ -28,6 +31,9 @@ public class DownloadsApplication : WebApplicationFactory<Program>
     {
         UseKestrel(0);
     }
+
+    /// <summary>This app's settings, e.g. to start a separate process configured alike.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _settings;
 
     public DownloadsApplication With(string key, string? value)
     {
@@ -70,6 +76,13 @@ public class DownloadsApplication : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(_environment);
+        // Program.cs reads some settings (role, Redis) before Build, when only host settings are in; the
+        // app configuration added last also wins over appsettings.json.
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
         builder.ConfigureServices(services =>
         {
