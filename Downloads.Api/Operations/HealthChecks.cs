@@ -30,7 +30,8 @@ public sealed class HangfireHealthCheck(JobStorage storage) : IHealthCheck
         try
         {
             var servers = storage.GetMonitoringApi().Servers();
-            var alive = servers.Count(s => s.Heartbeat is { } beat && DateTime.UtcNow - beat < TimeSpan.FromMinutes(1));
+            // Redis storage records the first heartbeat only a heartbeat interval (30 s) after start.
+            var alive = servers.Count(s => DateTime.UtcNow - (s.Heartbeat ?? s.StartedAt) < TimeSpan.FromMinutes(1));
             return Task.FromResult(alive > 0
                 ? HealthCheckResult.Healthy($"{alive} Hangfire server(s) alive")
                 : HealthCheckResult.Unhealthy("no Hangfire server is alive: jobs will wait"));
