@@ -16,13 +16,15 @@ public sealed class RedisServer : IAsyncDisposable
 
     private static readonly Lazy<Task<RedisServer>> SharedServer = new(StartSharedAsync);
 
+    private readonly string? _dataDirectory;
     private Process? _process;
 
-    private RedisServer(string endpoint, int port, Process? process)
+    private RedisServer(string endpoint, int port, Process? process, string? dataDirectory = null)
     {
         ConnectionString = endpoint;
         Port = port;
         _process = process;
+        _dataDirectory = dataDirectory;
     }
 
     /// <summary><c>host:port</c>, as <c>ConnectionStrings:Redis</c> takes it.</summary>
@@ -35,11 +37,15 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>A prefix no other test uses, for <c>Downloads:Redis:KeyPrefix</c>.</summary>
     public static string NewKeyPrefix() => $"test:{Guid.NewGuid():N}:";
 
-    /// <summary>A redis-server of this test's own, on a free loopback port.</summary>
-    public static async Task<RedisServer> StartPrivateAsync()
+    /// <summary>
+    /// A redis-server of this test's own, on a free loopback port. <paramref name="durable"/>: with an append-only
+    /// file fsynced at every write (as production should run), so it keeps its data across a kill and restart.
+    /// </summary>
+    public static async Task<RedisServer> StartPrivateAsync(bool durable = false)
     {
         var port = FreePort();
-        var server = new RedisServer($"127.0.0.1:{port}", port, null);
+        var dataDirectory = durable ? Directory.CreateTempSubdirectory("downloads-redis-").FullName : null;
+        var server = new RedisServer($"127.0.0.1:{port}", port, null, dataDirectory);
         await server.StartAsync();
         return server;
     }
@@ -56,12 +62,15 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the server again on the same port, empty (it keeps nothing on disk).</summary>
+    /// <summary>Starts the server again on the same port; a durable one with the data it had.</summary>
     public async Task StartAsync()
     {
+        string[] persistence = _dataDirectory is null
+            ? ["--appendonly", "no"]
+            : ["--appendonly", "yes", "--appendfsync", "always", "--dir", _dataDirectory];
         var start = new ProcessStartInfo("redis-server",
             ["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction"])
+             "--save", "", "--maxmemory-policy", "noeviction", .. persistence])
         {
             RedirectStandardOutput = true,
             UseShellExecute = false,
@@ -71,7 +80,14 @@ public sealed class RedisServer : IAsyncDisposable
         await WaitUntilAnswersAsync();
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (_dataDirectory is not null)
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+    }
 
     private async Task WaitUntilAnswersAsync()
     {
