@@ -3,6 +3,7 @@ using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
 using Downloads.Jobs.Processing;
 using Downloads.Jobs.Storage;
+using Downloads.Jobs.Webhooks;
 using Hangfire;
 using Hangfire.InMemory;
 using Microsoft.Extensions.Configuration;
@@ -27,7 +28,8 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.AddOptions<ProcessingOptions>().BindConfiguration(ProcessingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LinkOptions>().BindConfiguration(LinkOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<LinkOptions>, LinkOptionsValidator>();
+        services.AddSingleton<IValidateOptions<LinkOptions>>(sp => new SigningSecretValidator<LinkOptions>(
+            sp.GetRequiredService<IHostEnvironment>(), "Downloads:Links:SigningKey", o => o.SigningKey));
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();
@@ -45,6 +47,7 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.TryAddSingleton<FilePreparer>();
         services.TryAddTransient<DownloadJobRunner>();
         services.TryAddSingleton<DownloadJobScheduler>();
+        services.AddDownloadsWebhooks();
 
         services.AddHangfire((sp, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -55,7 +58,7 @@ public static class DownloadsJobsServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The Hangfire server that runs download jobs in this process.</summary>
+    /// <summary>The Hangfire servers that run download jobs and webhook deliveries in this process.</summary>
     public static IServiceCollection AddDownloadsWorker(this IServiceCollection services)
     {
         services.AddHangfireServer((sp, server) =>
@@ -68,14 +71,7 @@ public static class DownloadsJobsServiceCollectionExtensions
             server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             server.ShutdownTimeout = TimeSpan.FromSeconds(15);
         });
+        services.AddDownloadsWebhookWorker();
         return services;
-    }
-
-    private sealed class LinkOptionsValidator(IHostEnvironment environment) : IValidateOptions<LinkOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, LinkOptions options) =>
-            SigningSecretRule.Check(options.SigningKey, "Downloads:Links:SigningKey", environment) is { } failure
-                ? ValidateOptionsResult.Fail(failure)
-                : ValidateOptionsResult.Success;
     }
 }
