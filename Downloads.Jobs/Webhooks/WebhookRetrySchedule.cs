@@ -23,6 +23,8 @@ public sealed class WebhookRetrySchedule(IOptions<WebhookOptions> options)
         var max = TimeSpan.FromMilliseconds(_options.MaxRetryDelayMs);
         if (retryAfter is { } asked)
         {
+            // Hangfire schedules to the whole second, rounding down: one second more never comes early.
+            asked += TimeSpan.FromSeconds(1);
             return asked < TimeSpan.Zero ? TimeSpan.Zero : asked > max ? max : asked;
         }
 
