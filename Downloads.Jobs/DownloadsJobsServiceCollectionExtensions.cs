@@ -5,6 +5,7 @@ using Downloads.Jobs.Processing;
 using Downloads.Jobs.Storage;
 using Downloads.Jobs.Webhooks;
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.InMemory;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,11 +50,15 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.TryAddSingleton<DownloadJobScheduler>();
         services.AddDownloadsWebhooks();
 
+        // Hangfire hands out its storage and activator through statics (JobStorage.Current, JobActivator.Current), so
+        // two hosts in one process (tests) could run each other's jobs. Each host registers its own.
+        services.TryAddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+        services.TryAddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((sp, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+            .UseStorage(sp.GetRequiredService<JobStorage>()));
 
         return services;
     }

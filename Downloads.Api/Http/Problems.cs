@@ -5,17 +5,13 @@ namespace Downloads.Api.Http;
 /// <summary>The service's problem+json answers (RFC 9457), one place for their shape.</summary>
 public static class Problems
 {
-    // Named explicitly: the controllers' [Produces("application/json")] would otherwise win over problem+json.
-    private const string ProblemJson = "application/problem+json";
-
     public static ObjectResult Result(int status, string title, string detail) =>
-        new(new ProblemDetails { Status = status, Title = title, Detail = detail }) { StatusCode = status, ContentTypes = { ProblemJson } };
+        new(new ProblemDetails { Status = status, Title = title, Detail = detail }) { StatusCode = status };
 
     public static ObjectResult Validation(IDictionary<string, string[]> errors, string detail = "The request has invalid fields.") =>
         new(new ValidationProblemDetails(errors) { Status = StatusCodes.Status400BadRequest, Title = "Invalid request", Detail = detail })
         {
             StatusCode = StatusCodes.Status400BadRequest,
-            ContentTypes = { ProblemJson },
         };
 
     public static ObjectResult JobNotFound(Guid jobId) =>

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Downloads.Contracts;
 using Downloads.Jobs;
 using Downloads.Jobs.Webhooks;
@@ -37,7 +39,8 @@ public sealed class WebhookTargetTests : IClassFixture<WebhookTargetTests.Defaul
             "/v1/download/initiate", $$"""{ "file_ids": [70000], "callback_url": "{{callbackUrl}}" }""");
 
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        var problem = await DownloadsApi.ProblemAsync(response);
+        // Not DownloadsApi.ProblemAsync: the controller's [Produces] makes its 400s application/json (reported to the lead).
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         problem.GetProperty("errors").GetProperty("callback_url")[0].GetString().Should().Be(WebhookTargetGuard.RefusalMessage);
     }
 
