@@ -282,9 +282,15 @@ function FileRow({ file }: { file: FileResult }) {
       </td>
       <td data-label="Size">{formatBytes(file.size)}</td>
       <td data-label="Attempts">{file.attempts ?? '—'}</td>
-      <td data-label="Error" className="file-error" title={file.error_code ?? undefined}>
-        {file.error || file.error_code || '—'}
-      </td>
+      {file.error || file.error_code ? (
+        <td data-label="Error" className="file-error" title={file.error_code ?? undefined}>
+          {file.error || file.error_code}
+        </td>
+      ) : (
+        <td data-label="Error" className="file-error none">
+          <span className="muted">—</span>
+        </td>
+      )}
       <td data-label="Download" className="file-link">
         {ready ? (
           <a data-testid="download-link" href={file.download_url!} download title={file.sha256 ? `SHA-256 ${file.sha256}` : undefined}>
