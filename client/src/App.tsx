@@ -141,7 +141,8 @@ function etaText(job: DownloadView): string {
   if (job.lost) return '—';
   switch (job.status) {
     case 'processing':
-      return job.etaSeconds === null ? 'estimating…' : `about ${formatDuration(job.etaSeconds)}`;
+      if (job.etaSeconds === null) return 'estimating…';
+      return job.etaSeconds < 3 ? 'a few seconds' : `about ${formatDuration(job.etaSeconds)}`;
     case 'queued':
       return 'waiting to start';
     case 'paused':

@@ -11,7 +11,8 @@ describe('format', () => {
     expect(formatDuration(185)).toBe('3 min 5 s');
     expect(formatDuration(3720)).toBe('1 h 2 min');
     const now = Date.parse('2026-11-28T10:00:00Z');
-    expect(formatRelative('2026-11-28T10:59:59Z', now)).toBe('in 60 min');
+    expect(formatRelative('2026-11-28T10:59:59Z', now)).toBe('in 1 h');
+    expect(formatRelative('2026-11-28T10:42:10Z', now)).toBe('in 42 min');
     expect(formatRelative('2026-11-28T11:30:00Z', now)).toBe('in 1 h 30 min');
     expect(formatRelative('2026-11-28T09:00:00Z', now)).toBe('expired');
   });
