@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Downloads.Contracts;
 using Downloads.Jobs;
+using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Webhooks;
 using Downloads.Tests.Infrastructure;
 using Hangfire;
@@ -199,7 +200,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         jobs.Enqueue<WebhookDeliveryJob>(j => j.DeliverAsync(job.JobId, 1, null, CancellationToken.None));
         jobs.Enqueue<WebhookDeliveryJob>(j => j.DeliverAsync(job.JobId, 2, null, CancellationToken.None));
         await app.Services.GetRequiredService<WebhookTrigger>().EnsureDeliveryAsync(
-            (await app.Services.GetRequiredService<Jobs.Ledger.JobLedger>().GetAsync(job.JobId, CancellationToken.None))!,
+            (await app.Services.GetRequiredService<JobLedger>().GetAsync(job.JobId, CancellationToken.None))!,
             CancellationToken.None);
 
         await AssertNoMoreRequestsAsync("/once", expected: 1);

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Downloads.Contracts;
 using Downloads.Jobs;
 using Downloads.Jobs.Webhooks;
@@ -39,8 +37,7 @@ public sealed class WebhookTargetTests : IClassFixture<WebhookTargetTests.Defaul
             "/v1/download/initiate", $$"""{ "file_ids": [70000], "callback_url": "{{callbackUrl}}" }""");
 
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
-        // Not DownloadsApi.ProblemAsync: the controller's [Produces] makes its 400s application/json (reported to the lead).
-        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var problem = await DownloadsApi.ProblemAsync(response);
         problem.GetProperty("errors").GetProperty("callback_url")[0].GetString().Should().Be(WebhookTargetGuard.RefusalMessage);
     }
 
