@@ -41,6 +41,8 @@ public static class IpAddressClassifier
         (IPAddress.Parse("ff00::"), 8),         // multicast
     ];
 
+    private static readonly IPAddress Nat64Prefix = IPAddress.Parse("64:ff9b::");
+
     /// <summary>Whether a webhook must not connect to <paramref name="address"/> when private networks are not allowed.</summary>
     public static bool IsForbidden(IPAddress address)
     {
@@ -87,8 +89,6 @@ public static class IpAddressClassifier
         // 2002:a.b.c.d::/48 (6to4).
         return bytes[0] == 0x20 && bytes[1] == 0x02 ? new IPAddress(bytes.AsSpan(2, 4)) : null;
     }
-
-    private static readonly IPAddress Nat64Prefix = IPAddress.Parse("64:ff9b::");
 
     private static bool InRange(IPAddress address, IPAddress network, int prefixLength)
     {

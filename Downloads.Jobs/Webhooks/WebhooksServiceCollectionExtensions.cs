@@ -1,17 +1,23 @@
 using Downloads.Jobs.Links;
 using Hangfire;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
+using StackExchange.Redis;
 
 namespace Downloads.Jobs.Webhooks;
 
 internal static class WebhooksServiceCollectionExtensions
 {
     public const string SigningSecretSetting = WebhookOptions.Section + ":SigningSecret";
+
+    // The Redis key prefix every node shares (Downloads:Redis:KeyPrefix of the Redis mode).
+    private const string RedisKeyPrefixSetting = "Downloads:Redis:KeyPrefix";
+    private const string DefaultRedisKeyPrefix = "downloads:";
 
     /// <summary>Options, delivery store, guard and the typed client of webhooks.</summary>
     public static IServiceCollection AddDownloadsWebhooks(this IServiceCollection services)
@@ -20,7 +26,10 @@ internal static class WebhooksServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<WebhookOptions>>(sp => new SigningSecretValidator<WebhookOptions>(
             sp.GetRequiredService<IHostEnvironment>(), SigningSecretSetting, o => o.SigningSecret));
 
-        services.TryAddSingleton<IWebhookDeliveryStore, InMemoryWebhookDeliveryStore>();
+        // Wherever the service has Redis (a registered connection), delivery states live there, shared by every node.
+        services.TryAddSingleton<IWebhookDeliveryStore>(sp => sp.GetService<IConnectionMultiplexer>() is { } redis
+            ? new RedisWebhookDeliveryStore(redis, sp.GetRequiredService<IConfiguration>()[RedisKeyPrefixSetting] ?? DefaultRedisKeyPrefix)
+            : new InMemoryWebhookDeliveryStore());
         services.TryAddSingleton<WebhookTargetGuard>();
         services.TryAddSingleton<WebhookSigner>();
         services.TryAddSingleton<WebhookRetrySchedule>();
