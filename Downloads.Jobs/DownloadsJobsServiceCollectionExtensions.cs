@@ -4,6 +4,7 @@ using Downloads.Jobs.Links;
 using Downloads.Jobs.Processing;
 using Downloads.Jobs.Redis;
 using Downloads.Jobs.Storage;
+using Downloads.Jobs.Webhooks;
 using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.InMemory;
@@ -32,7 +33,8 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.AddOptions<ProcessingOptions>().BindConfiguration(ProcessingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LinkOptions>().BindConfiguration(LinkOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<LinkOptions>, LinkOptionsValidator>();
+        services.AddSingleton<IValidateOptions<LinkOptions>>(sp => new SigningSecretValidator<LinkOptions>(
+            sp.GetRequiredService<IHostEnvironment>(), "Downloads:Links:SigningKey", o => o.SigningKey));
 
         services.TryAddSingleton(TimeProvider.System);
         var redis = RedisConnection.IsConfigured(configuration);
@@ -56,6 +58,7 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.TryAddSingleton<FilePreparer>();
         services.TryAddTransient<DownloadJobRunner>();
         services.TryAddSingleton<DownloadJobScheduler>();
+        services.AddDownloadsWebhooks();
 
         // Hangfire's storage and activator belong to this container, not to Hangfire's process-wide statics:
         // several hosts in one process (tests, or an API and a worker) must not share or swap them.
@@ -95,7 +98,7 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.TryAddSingleton<IJobEventStream, RedisJobEventStream>();
     }
 
-    /// <summary>The Hangfire server that runs download jobs in this process.</summary>
+    /// <summary>The Hangfire servers that run download jobs and webhook deliveries in this process.</summary>
     public static IServiceCollection AddDownloadsWorker(this IServiceCollection services)
     {
         services.AddHangfireServer((sp, server) =>
@@ -108,14 +111,7 @@ public static class DownloadsJobsServiceCollectionExtensions
             server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             server.ShutdownTimeout = TimeSpan.FromSeconds(15);
         });
+        services.AddDownloadsWebhookWorker();
         return services;
-    }
-
-    private sealed class LinkOptionsValidator(IHostEnvironment environment) : IValidateOptions<LinkOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, LinkOptions options) =>
-            SigningSecretRule.Check(options.SigningKey, "Downloads:Links:SigningKey", environment) is { } failure
-                ? ValidateOptionsResult.Fail(failure)
-                : ValidateOptionsResult.Success;
     }
 }

@@ -3,6 +3,7 @@ using Downloads.Contracts;
 using Downloads.Jobs;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Storage;
+using Downloads.Jobs.Webhooks;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Downloads.Api.Downloads;
@@ -10,12 +11,15 @@ namespace Downloads.Api.Downloads;
 /// <summary>The REST routes of download jobs. Nothing here waits on a file: jobs run in Hangfire.</summary>
 [ApiController]
 [Route("v1/download")]
-[Produces("application/json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
-public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedger ledger) : ControllerBase
+public sealed class DownloadsController(
+    DownloadJobScheduler scheduler, JobLedger ledger, IWebhookDeliveryStore webhookDeliveries, WebhookTargetGuard webhookTargets)
+    : ControllerBase
 {
     /// <summary>How long a client should wait before asking for a result again.</summary>
     private const int ResultRetryAfterSeconds = 2;
+
+    private const string IdempotencyKeyHeader = "Idempotency-Key";
 
     /// <summary>Starts a job and answers at once with its id and URLs.</summary>
     [HttpPost("initiate")]
@@ -27,20 +31,27 @@ public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedge
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
     public async Task<IActionResult> Initiate(
         [FromBody] InitiateDownloadRequest request,
-        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         CancellationToken cancellationToken)
     {
+        // Read by hand: model binding turns an empty header into "absent", and an empty key is an error.
+        var idempotencyKey = Request.Headers.TryGetValue(IdempotencyKeyHeader, out var keys) ? keys.ToString() : null;
         var errors = InitiateRequestValidator.Validate(request, idempotencyKey);
+        if (errors.Count == 0 && request.CallbackUrl is { } callbackUrl
+            && await webhookTargets.CheckAtInitiateAsync(new Uri(callbackUrl), cancellationToken) is { } refusal)
+        {
+            errors["callback_url"] = [refusal];
+        }
+
         if (errors.Count > 0)
         {
-            return Problems.Validation(errors);
+            return this.Validation(errors);
         }
 
         var outcome = await scheduler.InitiateAsync(
             request.FileIds!, request.CallbackUrl, PublicUrls.BaseUrl(Request), idempotencyKey, cancellationToken);
         if (outcome.IdempotencyConflict)
         {
-            return Problems.Result(
+            return this.ProblemResult(
                 StatusCodes.Status422UnprocessableEntity,
                 "Idempotency-Key reused",
                 "This Idempotency-Key was used within the last 24 hours with another request body.");
@@ -70,7 +81,7 @@ public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedge
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public Task<IActionResult> Status(string jobId, CancellationToken cancellationToken) =>
-        WithJobAsync(jobId, job => Ok(JobDocuments.ToStatus(job)), cancellationToken);
+        WithJobAsync(jobId, async job => Ok(await StatusDocumentAsync(job, cancellationToken)), cancellationToken);
 
     /// <summary>The job's links once it has ended; <c>202</c> with <c>Retry-After</c> before.</summary>
     [HttpGet("result/{jobId}")]
@@ -121,26 +132,29 @@ public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedge
     {
         if (request.FileId is not { } fileId)
         {
-            return Problems.Validation(new Dictionary<string, string[]> { ["file_id"] = ["is required"] });
+            return this.Validation(new Dictionary<string, string[]> { ["file_id"] = ["is required"] });
         }
 
         if (InitiateRequestValidator.FileIdError(fileId) is { } error)
         {
-            return Problems.Validation(new Dictionary<string, string[]> { ["file_id"] = [error] });
+            return this.Validation(new Dictionary<string, string[]> { ["file_id"] = [error] });
         }
 
         var file = await storage.FindAsync(fileId, cancellationToken);
         return Ok(new FileCheckResponse(fileId, file is not null, file?.Size));
     }
 
-    private async Task<IActionResult> WithJobAsync(string jobId, Func<DownloadJob, IActionResult> answer, CancellationToken cancellationToken)
+    private Task<IActionResult> WithJobAsync(string jobId, Func<DownloadJob, IActionResult> answer, CancellationToken cancellationToken) =>
+        WithJobAsync(jobId, job => Task.FromResult(answer(job)), cancellationToken);
+
+    private async Task<IActionResult> WithJobAsync(string jobId, Func<DownloadJob, Task<IActionResult>> answer, CancellationToken cancellationToken)
     {
         if (!JobIds.TryParse(jobId, out var id))
         {
-            return Problems.MalformedJobId(jobId);
+            return this.MalformedJobId(jobId);
         }
 
-        return await ledger.GetAsync(id, cancellationToken) is { } job ? answer(job) : Problems.JobNotFound(id);
+        return await ledger.GetAsync(id, cancellationToken) is { } job ? await answer(job) : this.JobNotFound(id);
     }
 
     // A change that the state does not allow is a 409, unless the job is already where it was asked to go.
@@ -152,17 +166,23 @@ public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedge
     {
         if (!JobIds.TryParse(jobId, out var id))
         {
-            return Problems.MalformedJobId(jobId);
+            return this.MalformedJobId(jobId);
         }
 
         var update = await change(id, cancellationToken);
         if (update is null)
         {
-            return Problems.JobNotFound(id);
+            return this.JobNotFound(id);
         }
 
         return update.Changed || alreadyDone(update.Job)
-            ? StatusCode(StatusCodes.Status202Accepted, JobDocuments.ToStatus(update.Job))
-            : Problems.Conflict($"The job is {update.Job.Status.ToString().ToLowerInvariant()}{(update.Job.PauseRequested ? " (pausing)" : "")}; that is not allowed now.");
+            ? StatusCode(StatusCodes.Status202Accepted, await StatusDocumentAsync(update.Job, cancellationToken))
+            : this.JobStateConflict($"The job is {update.Job.Status.ToString().ToLowerInvariant()}{(update.Job.PauseRequested ? " (pausing)" : "")}; that is not allowed now.");
     }
+
+    // The webhook's delivery state is not part of the job (it changes after the job's seq has ended): merged in here.
+    private async Task<JobStatusDocument> StatusDocumentAsync(DownloadJob job, CancellationToken cancellationToken) =>
+        JobDocuments.ToStatus(
+            job,
+            job.CallbackUrl is null ? null : WebhookDelivery.StateOf(job, await webhookDeliveries.GetAsync(job.Id, cancellationToken)));
 }

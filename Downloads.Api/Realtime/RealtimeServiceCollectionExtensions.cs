@@ -38,6 +38,7 @@ public static class RealtimeServiceCollectionExtensions
             });
         }
 
+        services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IJobEventSink, HubJobEventSink>();
         return services;
     }
@@ -45,9 +46,10 @@ public static class RealtimeServiceCollectionExtensions
     /// <summary>The hub at <c>/ws/download/{job_id}</c> and <c>/ws/download</c>, on all three transports.</summary>
     public static IEndpointRouteBuilder MapDownloadsRealtime(this IEndpointRouteBuilder endpoints)
     {
-        static void Configure(HttpConnectionDispatcherOptions options)
+        var transports = endpoints.ServiceProvider.GetRequiredService<IOptions<RealtimeOptions>>().Value.Transports;
+        void Configure(HttpConnectionDispatcherOptions options)
         {
-            options.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling;
+            options.Transports = transports;
             // A poll answers well inside proxy idle limits.
             options.LongPolling.PollTimeout = TimeSpan.FromSeconds(20);
         }
