@@ -33,7 +33,8 @@ public sealed partial class RedisJobEventStream(
     {
         if (_queue is { } queue)
         {
-            await queue.UnsubscribeAsync();
+            // At shutdown Redis may be gone: do not wait for an answer.
+            await queue.UnsubscribeAsync(CommandFlags.FireAndForget);
         }
 
         _subscribing.Dispose();
