@@ -16,7 +16,7 @@ public sealed record InitiateOutcome(Guid JobId, int TotalFiles, bool Replayed, 
 /// Nothing here waits on a file.
 /// </summary>
 public sealed partial class DownloadJobScheduler(
-    JobLedger ledger, IJobStore store, IBackgroundJobClient backgroundJobs, WebhookTrigger webhooks, ILogger<DownloadJobScheduler> logger)
+    JobLedger ledger, IJobStore store, BackgroundJobQueue backgroundJobs, WebhookTrigger webhooks, ILogger<DownloadJobScheduler> logger)
 {
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
@@ -43,7 +43,7 @@ public sealed partial class DownloadJobScheduler(
         {
             await ledger.CreateAsync(DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow()), cancellationToken);
             created = true;
-            Enqueue(jobId);
+            await EnqueueAsync(jobId);
         }
         catch (Exception ex) when (created || idempotencyKey is not null)
         {
@@ -77,18 +77,18 @@ public sealed partial class DownloadJobScheduler(
         var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Resume(job, now), cancellationToken);
         if (update is { Changed: true })
         {
-            Enqueue(jobId);
+            await EnqueueAsync(jobId);
         }
 
         return update;
     }
 
     // Hangfire's storage refused the job (Redis down): the caller answers 503, like any store outage.
-    private void Enqueue(Guid jobId)
+    private async Task EnqueueAsync(Guid jobId)
     {
         try
         {
-            backgroundJobs.Enqueue<DownloadJobRunner>(r => r.DispatchAsync(jobId, CancellationToken.None));
+            await backgroundJobs.EnqueueAsync<DownloadJobRunner>(r => r.DispatchAsync(jobId, CancellationToken.None));
         }
         catch (BackgroundJobClientException ex)
         {

@@ -48,6 +48,7 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.AddSingleton<IJobEventSink>(sp => sp.GetRequiredService<IJobEventStream>());
         services.TryAddSingleton<JobEventPublisher>();
         services.TryAddSingleton<JobLedger>();
+        services.TryAddSingleton<BackgroundJobQueue>();
 
         services.TryAddSingleton<IFileStorage>(sp =>
             sp.GetRequiredService<IOptions<StorageOptions>>().Value.Kind == StorageKind.Filesystem

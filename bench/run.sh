@@ -46,7 +46,9 @@ for project in Downloads.Api bench/Baseline bench/Downloads.Bench; do
   dotnet build "$project" -c Release -p:SkipClientBuild=true -nologo -v quiet >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 done
 api_dir=$root/Downloads.Api/bin/Release/net10.0
-bench=(dotnet "$root/bench/Downloads.Bench/bin/Release/net10.0/Downloads.Bench.dll")
+bench_dll=$root/bench/Downloads.Bench/bin/Release/net10.0/Downloads.Bench.dll
+# A scenario that fails is reported and the run goes on with the next one.
+run_bench() { dotnet "$bench_dll" "$@" >/dev/null || echo "   !! scenario $1 failed (exit $?)" >&2; }
 
 wait_http() { # url name
   for _ in $(seq 1 300); do
@@ -99,46 +101,46 @@ drain() {
 }
 
 echo "== 1. initiate (Redis mode without a worker: the request path alone; then in memory, role all)"
-"${bench[@]}" initiate --reset --out "$out" --connections 64,256 --duration "$duration" --warmup "$warmup" \
-  --targets "baseline=http://127.0.0.1:$baseline_port,redis-api=$api1,inmem-all=$inmem" >/dev/null
+run_bench initiate --reset --out "$out" --connections 64,256 --duration "$duration" --warmup "$warmup" \
+  --targets "baseline=http://127.0.0.1:$baseline_port,redis-api=$api1,inmem-all=$inmem"
 echo "   in-memory node RSS after: $(grep VmRSS /proc/$inmem_pid/status)"
 kill "$inmem_pid"
 # The queued pile of scenario 1 is dropped: no Hangfire server has run on this Redis yet.
-redis-cli -p "$redis_port" flushall >/dev/null
+redis-cli -p "$redis_port" flushall
 
 echo "== start worker 1"
 node worker1 "$worker1_port" worker "$redis"
 wait_http "http://127.0.0.1:$worker1_port/health/ready" worker1
 
 echo "== 2. initiate -> first progress (1 worker), idle and under $load_rps initiates/s"
-"${bench[@]}" first-progress --out "$out" --api "$api1" --samples "$samples" >/dev/null
+run_bench first-progress --out "$out" --api "$api1" --samples "$samples"
 drain
-"${bench[@]}" first-progress --out "$out" --api "$api1" --samples "$samples" --load-rps "$load_rps" >/dev/null
+run_bench first-progress --out "$out" --api "$api1" --samples "$samples" --load-rps "$load_rps"
 drain
 
 echo "== 5. files/s, 1 worker"
-"${bench[@]}" files --out "$out" --api "$api1" --jobs "$jobs" --files "$files" --label "1 worker" >/dev/null
+run_bench files --out "$out" --api "$api1" --jobs "$jobs" --files "$files" --label "1 worker"
 drain
 
 echo "== start worker 2"
 node worker2 "$worker2_port" worker "$redis"
 wait_http "http://127.0.0.1:$worker2_port/health/ready" worker2
 echo "== 5. files/s, 2 workers"
-"${bench[@]}" files --out "$out" --api "$api1" --jobs "$jobs" --files "$files" --label "2 workers" >/dev/null
+run_bench files --out "$out" --api "$api1" --jobs "$jobs" --files "$files" --label "2 workers"
 drain
 
 echo "== 3. backplane: clients on both API nodes, 2 workers"
-"${bench[@]}" backplane --out "$out" --api "$api1" --api2 "$api2" --redis "$redis" --prefix downloads: \
-  --jobs "$bjobs" --files "$files" --events-per-second 2000 >/dev/null
+run_bench backplane --out "$out" --api "$api1" --api2 "$api2" --redis "$redis" --prefix downloads: \
+  --jobs "$bjobs" --files "$files" --events-per-second 2000
 drain
 
 echo "== 6. fairness (2 workers)"
-"${bench[@]}" fairness --out "$out" --api "$api1" --big "$big" --samples "$fsamples" >/dev/null
+run_bench fairness --out "$out" --api "$api1" --big "$big" --samples "$fsamples"
 drain
 
 echo "== 4. hub connections held by API node 1 (ulimit -n $(ulimit -n))"
-"${bench[@]}" connections --out "$out" --api "$api1" --pid "$api1_pid" --count "$conns" --jobs 100 --budget 180 >/dev/null
+run_bench connections --out "$out" --api "$api1" --pid "$api1_pid" --count "$conns" --jobs 100 --budget 180
 
 echo "== redis: $(redis-cli -p "$redis_port" info memory | grep used_memory_human)"
-"${bench[@]}" report --out "$out"
+dotnet "$bench_dll" report --out "$out"
 echo "JSON: $out"

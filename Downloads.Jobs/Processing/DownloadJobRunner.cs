@@ -22,7 +22,7 @@ public sealed partial class DownloadJobRunner(
     FilePreparer preparer,
     FileRetryPolicy retryPolicy,
     DownloadLinkSigner linkSigner,
-    IBackgroundJobClient backgroundJobs,
+    BackgroundJobQueue backgroundJobs,
     WebhookTrigger webhooks,
     IOptions<ProcessingOptions> processingOptions,
     IOptions<LinkOptions> linkOptions,
@@ -48,7 +48,7 @@ public sealed partial class DownloadJobRunner(
             return;
         }
 
-        StartFiles(update.Job);
+        await StartFilesAsync(update.Job);
     }
 
     /// <summary>Prepares one file, with retries, and records its link or its failure.</summary>
@@ -102,7 +102,7 @@ public sealed partial class DownloadJobRunner(
 
         if (outcome is not null)
         {
-            StartFiles(outcome.Job);
+            await StartFilesAsync(outcome.Job);
             await webhooks.EnsureDeliveryAsync(outcome.Job, cancellationToken);
         }
     }
@@ -150,13 +150,9 @@ public sealed partial class DownloadJobRunner(
         ledger.UpdateAsync(jobId, (job, now) => JobTransitions.FailFile(job, fileId, owner, errorCode, error, now), cancellationToken);
 
     /// <summary>Enqueues a run for each file the job may start now. A duplicate run is harmless: the claim decides.</summary>
-    private void StartFiles(DownloadJob job)
-    {
-        foreach (var fileId in JobTransitions.FilesToStart(job, _processing.MaxParallelFilesPerJob))
-        {
-            backgroundJobs.Enqueue<DownloadJobRunner>(r => r.PrepareFileAsync(job.Id, fileId, null, CancellationToken.None));
-        }
-    }
+    private async Task StartFilesAsync(DownloadJob job) =>
+        await Task.WhenAll(JobTransitions.FilesToStart(job, _processing.MaxParallelFilesPerJob)
+            .Select(fileId => backgroundJobs.EnqueueAsync<DownloadJobRunner>(r => r.PrepareFileAsync(job.Id, fileId, null, CancellationToken.None))));
 
     private static void StopUnlessOwned(JobUpdate? update, long fileId, string owner, CancellationTokenSource stop)
     {

@@ -35,6 +35,10 @@ public sealed class ProcessingOptions : IValidatableObject
     [Range(1, 1000)]
     public int WorkerCount { get; set; } = 20;
 
+    /// <value>Threads that enqueue Hangfire jobs (Hangfire's storage blocks; see <see cref="BackgroundJobQueue"/>); default 8.</value>
+    [Range(1, 64)]
+    public int EnqueueThreads { get; set; } = 8;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (DelayMaxMs < DelayMinMs)

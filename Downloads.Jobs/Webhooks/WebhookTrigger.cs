@@ -1,6 +1,5 @@
 using Downloads.Contracts;
 using Downloads.Jobs.Ledger;
-using Hangfire;
 
 namespace Downloads.Jobs.Webhooks;
 
@@ -9,7 +8,7 @@ namespace Downloads.Jobs.Webhooks;
 /// (the run or request that committed it, and any later run that finds the job ended), not from an event sink,
 /// whose publish a crash after the commit would skip. Calling it twice is harmless: the delivery job decides.
 /// </summary>
-public sealed class WebhookTrigger(IWebhookDeliveryStore deliveries, IBackgroundJobClient backgroundJobs)
+public sealed class WebhookTrigger(IWebhookDeliveryStore deliveries, BackgroundJobQueue backgroundJobs)
 {
     public async Task EnsureDeliveryAsync(DownloadJob job, CancellationToken cancellationToken)
     {
@@ -26,6 +25,6 @@ public sealed class WebhookTrigger(IWebhookDeliveryStore deliveries, IBackground
             return;
         }
 
-        backgroundJobs.Enqueue<WebhookDeliveryJob>(j => j.DeliverAsync(job.Id, 1, null, CancellationToken.None));
+        await backgroundJobs.EnqueueAsync<WebhookDeliveryJob>(j => j.DeliverAsync(job.Id, 1, null, CancellationToken.None));
     }
 }

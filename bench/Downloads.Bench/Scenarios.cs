@@ -135,11 +135,22 @@ public static class Scenarios
 
         var latencies = new Latencies();
         var initiate = new Latencies();
-        int viaSnapshot = 0, timeouts = 0;
+        int viaSnapshot = 0, timeouts = 0, initiateErrors = 0;
         for (var i = 0; i < samples; i++)
         {
             var sent = Stopwatch.GetTimestamp();
-            var jobId = await ServiceClient.InitiateAsync(net.Http, api, 1, cancellationToken);
+            Guid jobId;
+            try
+            {
+                jobId = await ServiceClient.InitiateAsync(net.Http, api, 1, cancellationToken);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                // Refused or timed out (30 s): the sample failed; the others still count.
+                initiateErrors++;
+                continue;
+            }
+
             initiate.Add(Latencies.Ms(sent, Stopwatch.GetTimestamp()));
             var first = new TaskCompletionSource<(long At, bool Snapshot)>(TaskCreationOptions.RunContinuationsAsynchronously);
             await using var hub = net.Hub(new Uri(api, $"/ws/download/{jobId:D}"));
@@ -179,6 +190,11 @@ public static class Scenarios
             note += $"; {timeouts} timed out (10 s)";
         }
 
+        if (initiateErrors > 0)
+        {
+            note += $"; {initiateErrors} initiates failed";
+        }
+
         if (loadErrors > 0)
         {
             note += $"; load errors {loadErrors}";
@@ -188,7 +204,7 @@ public static class Scenarios
         [
             new ResultRow("first-progress", api.Authority, setting, latencies.Count, null, latencies.Percentile(50), latencies.Percentile(99), "", note)
             {
-                Extra = { ["timeouts"] = timeouts, ["via_snapshot"] = viaSnapshot, ["load_sent"] = loadOk, ["initiate_p99_ms"] = initiate.Percentile(99) ?? 0 },
+                Extra = { ["timeouts"] = timeouts, ["initiate_errors"] = initiateErrors, ["via_snapshot"] = viaSnapshot, ["load_sent"] = loadOk, ["initiate_p99_ms"] = initiate.Percentile(99) ?? 0 },
             },
         ];
     }
