@@ -19,7 +19,7 @@ files=${BENCH_FILES:-$files}
 big=${BENCH_BIG:-$big}
 conns=${BENCH_HUB_CONNECTIONS:-$conns}
 bjobs=${BENCH_BACKPLANE_JOBS:-$bjobs}
-load_rps=${BENCH_LOAD_RPS:-200}
+load_rps=${BENCH_LOAD_RPS:-50}
 base=${BENCH_PORT_BASE:-47300}
 out=${BENCH_OUT:-bench/results/latest.json}
 
@@ -35,6 +35,7 @@ ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 work=$(mktemp -d /tmp/downloads-bench.XXXXXX)
 pids=()
 cleanup() {
+  if [[ -n ${bench_pid:-} ]]; then kill "$bench_pid" 2>/dev/null || true; fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
@@ -48,7 +49,14 @@ done
 api_dir=$root/Downloads.Api/bin/Release/net10.0
 bench_dll=$root/bench/Downloads.Bench/bin/Release/net10.0/Downloads.Bench.dll
 # A scenario that fails is reported and the run goes on with the next one.
-run_bench() { dotnet "$bench_dll" "$@" >/dev/null || echo "   !! scenario $1 failed (exit $?)" >&2; }
+# In the background and waited for, so that Ctrl-C stops it at once (the trap runs during a wait).
+bench_pid=
+run_bench() {
+  dotnet "$bench_dll" "$@" >/dev/null &
+  bench_pid=$!
+  wait "$bench_pid" || echo "   !! scenario $1 failed (exit $?)" >&2
+  bench_pid=
+}
 
 wait_http() { # url name
   for _ in $(seq 1 300); do
@@ -113,9 +121,9 @@ node worker1 "$worker1_port" worker "$redis"
 wait_http "http://127.0.0.1:$worker1_port/health/ready" worker1
 
 echo "== 2. initiate -> first progress (1 worker), idle and under $load_rps initiates/s"
-run_bench first-progress --out "$out" --api "$api1" --samples "$samples"
+run_bench first-progress --out "$out" --api "$api1" --samples "$samples" --budget 30
 drain
-run_bench first-progress --out "$out" --api "$api1" --samples "$samples" --load-rps "$load_rps"
+run_bench first-progress --out "$out" --api "$api1" --samples "$samples" --load-rps "$load_rps" --budget 30
 drain
 
 echo "== 5. files/s, 1 worker"

@@ -23,7 +23,7 @@ public sealed class BenchSmokeTests
         var initiate = await Scenarios.InitiateAsync([("inmem", api)], [4], TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200), 1, cancel.Token);
         initiate.Should().ContainSingle().Which.Should().Match<ResultRow>(r => r.Count > 0 && r.P99Ms > 0 && r.Extra["errors"] == 0);
 
-        var firstProgress = await Scenarios.FirstProgressAsync(api, samples: 3, loadRps: 20, cancel.Token);
+        var firstProgress = await Scenarios.FirstProgressAsync(api, samples: 3, loadRps: 20, TimeSpan.FromSeconds(20), cancel.Token);
         firstProgress.Single().Count.Should().Be(3);
 
         var files = await Scenarios.FilesAsync(api, jobs: 4, filesPerJob: 3, "smoke", cancel.Token);

@@ -16,7 +16,7 @@ public static class BenchMain
             Console.WriteLine("""
                 usage: Downloads.Bench <scenario> [--option value …]   (loopback targets only)
                   initiate        --targets baseline=URL,inmem=URL,redis=URL --connections 64,256 --duration 10 --warmup 2 --files 1
-                  first-progress  --api URL --samples 50 --load-rps 0
+                  first-progress  --api URL --samples 50 --load-rps 0 --budget 30
                   backplane       --api URL --api2 URL --redis HOST:PORT --prefix downloads: --jobs 300 --files 10 --events-per-second 2000
                   connections     --api URL --pid PID --count 10000 --jobs 100 --budget 120
                   files           --api URL --jobs 200 --files 10 --label "1 worker"
@@ -69,7 +69,7 @@ public static class BenchMain
                     .ToList(),
                 o.GetValueOrDefault("connections", "64,256").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToList(),
                 Seconds("duration", 10), Seconds("warmup", 2), Int("files", 1), cancellationToken),
-            "first-progress" => Scenarios.FirstProgressAsync(Url("api"), Int("samples", 50), Int("load-rps", 0), cancellationToken),
+            "first-progress" => Scenarios.FirstProgressAsync(Url("api"), Int("samples", 50), Int("load-rps", 0), Seconds("budget", 30), cancellationToken),
             "backplane" => Scenarios.BackplaneAsync(
                 Url("api"), Url("api2"), o.GetValueOrDefault("redis", "127.0.0.1:6379"), o.GetValueOrDefault("prefix", "downloads:"),
                 Int("jobs", 300), Int("files", 10), Int("events-per-second", 2000), cancellationToken),

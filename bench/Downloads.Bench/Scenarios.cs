@@ -119,10 +119,11 @@ public static class Scenarios
     /// (WebSockets, no negotiate), and time from the send to the first <c>update</c> of type <c>progress</c>. A job
     /// that moved before the connection subscribed shows it in its snapshot (seq &gt; 1): that counts as the first
     /// progress, at the snapshot's arrival, and is reported. With <paramref name="loadRps"/> &gt; 0, a paced stream
-    /// of 1-file initiates runs alongside (the load), else the service is idle.
+    /// of 1-file initiates runs alongside (the load), else the service is idle. Sampling stops at <paramref name="samples"/>
+    /// or when <paramref name="budget"/> ran out (a sample waits at most 10 s for its event).
     /// </summary>
     public static async Task<List<ResultRow>> FirstProgressAsync(
-        Uri api, int samples, int loadRps, CancellationToken cancellationToken)
+        Uri api, int samples, int loadRps, TimeSpan budget, CancellationToken cancellationToken)
     {
         Net.EnsureLoopback(api);
         using var net = new Net(maxConnections: 256);
@@ -136,7 +137,8 @@ public static class Scenarios
         var latencies = new Latencies();
         var initiate = new Latencies();
         int viaSnapshot = 0, timeouts = 0, initiateErrors = 0;
-        for (var i = 0; i < samples; i++)
+        var sampling = Stopwatch.StartNew();
+        for (var i = 0; i < samples && sampling.Elapsed < budget; i++)
         {
             var sent = Stopwatch.GetTimestamp();
             Guid jobId;
@@ -182,8 +184,9 @@ public static class Scenarios
         }
 
         await stopLoad.CancelAsync();
+        var loadSeconds = sampling.Elapsed.TotalSeconds + (loadRps > 0 ? 2 : 0);
         var (loadOk, loadErrors, _) = await load;
-        var setting = loadRps > 0 ? $"under {loadRps} initiates/s" : "idle";
+        var setting = loadRps > 0 ? $"under {loadRps} 1-file initiates/s" : "idle";
         var note = $"initiate p50 {initiate.Percentile(50):0.0} ms; {viaSnapshot} seen in snapshot";
         if (timeouts > 0)
         {
@@ -195,9 +198,9 @@ public static class Scenarios
             note += $"; {initiateErrors} initiates failed";
         }
 
-        if (loadErrors > 0)
+        if (loadRps > 0)
         {
-            note += $"; load errors {loadErrors}";
+            note += $"; load: {loadOk} sent in {loadSeconds:0} s, {loadErrors} failed";
         }
 
         return
