@@ -33,6 +33,9 @@ public sealed partial class DownloadJobRunner(
     // Hangfire's default first retry waits 15–45 s; after a short Redis outage a run should resume within seconds.
     private const int RetryAttempts = 10;
 
+    // Hangfire's job cancellation check runs every half second (AddDownloadsWorker); this leaves ample margin.
+    private static readonly TimeSpan DuplicateRunAbortWait = TimeSpan.FromSeconds(3);
+
     private readonly ProcessingOptions _processing = processingOptions.Value;
 
     /// <summary>Starts the job (queued → processing) and its first files; also after a resume.</summary>
@@ -57,7 +60,7 @@ public sealed partial class DownloadJobRunner(
     [Queue(Queue)]
     public async Task PrepareFileAsync(Guid jobId, long fileId, PerformContext? context, CancellationToken cancellationToken)
     {
-        var owner = context?.BackgroundJob.Id ?? throw new InvalidOperationException("Runs under Hangfire only.");
+        var owner = JobTransitions.RunOwner(context?.BackgroundJob.Id ?? throw new InvalidOperationException("Runs under Hangfire only."));
         var claim = await ledger.UpdateAsync(
             jobId, (job, now) => JobTransitions.ClaimFile(job, fileId, owner, _processing.MaxParallelFilesPerJob, now), cancellationToken);
         if (claim is null || !Owns(claim.Job, fileId, owner))
@@ -97,6 +100,12 @@ public sealed partial class DownloadJobRunner(
         {
             // The job was cancelled, or the file taken from this run: its state is already recorded.
             LogFileStopped(logger, jobId, fileId);
+            if (await SurvivesAsDuplicateAsync(jobId, fileId, owner, cancellationToken))
+            {
+                // Hangfire kept this run and aborted the other: take the file back.
+                await PrepareFileAsync(jobId, fileId, context, cancellationToken);
+            }
+
             return;
         }
 
@@ -146,6 +155,27 @@ public sealed partial class DownloadJobRunner(
         }
     }
 
+    // Hangfire sometimes delivers one job to two workers at once (seen on a shutdown hand-back), and the file's
+    // claim may go to either run. Hangfire keeps one of them and aborts the other's token within its cancellation
+    // check (half a second). A run that lost the claim waits for that: aborted, it ends without a state change;
+    // still alive, it is the run Hangfire kept, and takes the file back. Ending normally instead would mark the
+    // Hangfire job succeeded and get the run that holds the file aborted, leaving the file in flight for good.
+    private async Task<bool> SurvivesAsDuplicateAsync(Guid jobId, long fileId, string owner, CancellationToken cancellationToken)
+    {
+        if (await ledger.GetAsync(jobId, CancellationToken.None) is not { } job
+            || job.IndexOf(fileId) is not (>= 0 and var index)
+            || job.Files[index] is not { Status: Contracts.FileStatus.Processing, Owner: { } holder }
+            || holder == owner
+            || !JobTransitions.SameHangfireJob(holder, owner))
+        {
+            return false;
+        }
+
+        LogDuplicateRun(logger, jobId, fileId);
+        await Task.Delay(DuplicateRunAbortWait, ledger.Time, cancellationToken);
+        return true;
+    }
+
     private Task<JobUpdate?> FailAsync(Guid jobId, long fileId, string owner, string errorCode, string error, CancellationToken cancellationToken) =>
         ledger.UpdateAsync(jobId, (job, now) => JobTransitions.FailFile(job, fileId, owner, errorCode, error, now), cancellationToken);
 
@@ -177,6 +207,9 @@ public sealed partial class DownloadJobRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "File {FileId} of download job {JobId} failed after its retries")]
     private static partial void LogFileFailed(ILogger logger, Exception exception, Guid jobId, long fileId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Hangfire runs file {FileId} of download job {JobId} twice; this run lost the claim and waits to be aborted or to take it back")]
+    private static partial void LogDuplicateRun(ILogger logger, Guid jobId, long fileId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A progress tick of file {FileId} of download job {JobId} was skipped: the job store is unavailable")]
     private static partial void LogTickSkipped(ILogger logger, Exception exception, Guid jobId, long fileId);
