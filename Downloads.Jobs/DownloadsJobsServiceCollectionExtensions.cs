@@ -3,6 +3,7 @@ using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
 using Downloads.Jobs.Processing;
 using Downloads.Jobs.Storage;
+using Downloads.Jobs.Telemetry;
 using Hangfire;
 using Hangfire.InMemory;
 using Microsoft.Extensions.Configuration;
@@ -30,6 +31,8 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<LinkOptions>, LinkOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<DownloadsMetrics>();
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();
         services.TryAddSingleton<IJobEventStream, InMemoryJobEventStream>();
         services.AddSingleton<IJobEventSink>(sp => sp.GetRequiredService<IJobEventStream>());

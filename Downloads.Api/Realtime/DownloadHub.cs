@@ -1,5 +1,7 @@
 using Downloads.Contracts;
 using Downloads.Jobs.Ledger;
+using Downloads.Jobs.Telemetry;
+using Microsoft.AspNetCore.Http.Connections.Features;
 using Microsoft.AspNetCore.SignalR;
 
 namespace Downloads.Api.Realtime;
@@ -9,7 +11,7 @@ namespace Downloads.Api.Realtime;
 /// at <c>/ws/download</c> it calls <see cref="Subscribe"/> and <see cref="Unsubscribe"/>. Events
 /// reach clients as <c>update</c>, sent to the job's group by whichever process records them.
 /// </summary>
-public sealed class DownloadHub(JobLedger ledger) : Hub<IDownloadClient>
+public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hub<IDownloadClient>
 {
     public const string Path = "/ws/download";
 
@@ -17,11 +19,17 @@ public sealed class DownloadHub(JobLedger ledger) : Hub<IDownloadClient>
     public const int MaxSubscriptionsPerConnection = 100;
 
     private const string SubscriptionsKey = "downloads.subscriptions";
+    private const string TransportKey = "downloads.transport";
 
     public static string GroupName(Guid jobId) => $"job:{jobId:D}";
 
     public override async Task OnConnectedAsync()
     {
+        // Counted first: OnDisconnectedAsync runs also when this method throws (unknown job).
+        var transport = Context.Features.Get<IHttpTransportFeature>()?.TransportType.ToString().ToLowerInvariant() ?? "unknown";
+        Context.Items[TransportKey] = transport;
+        metrics.HubConnected(transport);
+
         // Read the id from the path: over long polling the hub's HttpContext carries no route values.
         var path = Context.GetHttpContext()?.Request.Path.Value ?? "";
         var suffix = path.Length > Path.Length ? path[(Path.Length + 1)..].Trim('/') : "";
@@ -36,6 +44,16 @@ public sealed class DownloadHub(JobLedger ledger) : Hub<IDownloadClient>
         }
 
         await base.OnConnectedAsync();
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        if (Context.Items.TryGetValue(TransportKey, out var transport) && transport is string name)
+        {
+            metrics.HubDisconnected(name);
+        }
+
+        return base.OnDisconnectedAsync(exception);
     }
 
     /// <summary>Follows a job: answered with its <c>snapshot</c>, then every <c>update</c>.</summary>

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
 using Downloads.Jobs.Storage;
+using Downloads.Jobs.Telemetry;
 using Hangfire;
 using Hangfire.Server;
 using Microsoft.Extensions.Logging;
@@ -35,6 +36,8 @@ public sealed partial class DownloadJobRunner(
     [Queue(Queue)]
     public async Task DispatchAsync(Guid jobId, CancellationToken cancellationToken)
     {
+        using var scope = BeginJobScope(jobId, fileId: null, hangfireJobId: null);
+        using var activity = await StartActivityAsync("download.dispatch", jobId, fileId: null, cancellationToken);
         var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Start(job, now), cancellationToken);
         if (update is null)
         {
@@ -51,6 +54,8 @@ public sealed partial class DownloadJobRunner(
     public async Task PrepareFileAsync(Guid jobId, long fileId, PerformContext? context, CancellationToken cancellationToken)
     {
         var owner = context?.BackgroundJob.Id ?? throw new InvalidOperationException("Runs under Hangfire only.");
+        using var scope = BeginJobScope(jobId, fileId, owner);
+        using var activity = await StartActivityAsync("download.prepare_file", jobId, fileId, cancellationToken);
         var claim = await ledger.UpdateAsync(
             jobId, (job, now) => JobTransitions.ClaimFile(job, fileId, owner, _processing.MaxParallelFilesPerJob, now), cancellationToken);
         if (claim is null || !Owns(claim.Job, fileId, owner))
@@ -121,6 +126,35 @@ public sealed partial class DownloadJobRunner(
                 cancellationToken);
             StopUnlessOwned(tick, fileId, owner, stop);
         }
+    }
+
+    // Every line a run writes carries the download job, the file and the Hangfire job: an operator can go from one to the other.
+    private IDisposable? BeginJobScope(Guid jobId, long? fileId, string? hangfireJobId)
+    {
+        var properties = new Dictionary<string, object?> { ["JobId"] = jobId };
+        if (fileId is not null)
+        {
+            properties["FileId"] = fileId;
+        }
+
+        if (hangfireJobId is not null)
+        {
+            properties["HangfireJobId"] = hangfireJobId;
+        }
+
+        return logger.BeginScope(properties);
+    }
+
+    // One read of the job for its stored traceparent, so the run is a child span of the initiate request.
+    private async Task<System.Diagnostics.Activity?> StartActivityAsync(string name, Guid jobId, long? fileId, CancellationToken cancellationToken)
+    {
+        if (!DownloadsTracing.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var job = await ledger.GetAsync(jobId, cancellationToken);
+        return DownloadsTracing.StartJobActivity(name, job?.TraceParent, jobId, fileId);
     }
 
     private Task<JobUpdate?> FailAsync(Guid jobId, long fileId, string owner, string errorCode, string error, CancellationToken cancellationToken) =>
