@@ -45,6 +45,7 @@ public sealed partial class DownloadJobRunner(
             return;
         }
 
+        LogDispatched(logger, update.Job.Status, update.Job.Files.Length);
         StartFiles(update.Job);
     }
 
@@ -94,6 +95,11 @@ public sealed partial class DownloadJobRunner(
 
         if (outcome is not null)
         {
+            if (outcome.Job.IndexOf(fileId) is var index and >= 0 && outcome.Job.Files[index] is { } ended)
+            {
+                LogFileEnded(logger, fileId, ended.Status, ended.Attempts, ended.ErrorCode);
+            }
+
             StartFiles(outcome.Job);
         }
     }
@@ -182,6 +188,13 @@ public sealed partial class DownloadJobRunner(
         var index = job.IndexOf(fileId);
         return index >= 0 && job.Files[index] is { Status: Contracts.FileStatus.Processing } file && file.Owner == owner;
     }
+
+    // JobId, FileId and HangfireJobId come from the run's scope.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dispatched: job is {Status} with {TotalFiles} file(s)")]
+    private static partial void LogDispatched(ILogger logger, Contracts.JobStatus status, int totalFiles);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "File {FileId} ended {FileStatus} after {Attempts} attempt(s) {ErrorCode}")]
+    private static partial void LogFileEnded(ILogger logger, long fileId, Contracts.FileStatus fileStatus, int attempts, string? errorCode);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Download job {JobId} no longer exists; nothing to dispatch")]
     private static partial void LogJobGone(ILogger logger, Guid jobId);

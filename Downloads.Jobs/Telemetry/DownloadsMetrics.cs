@@ -16,6 +16,12 @@ public sealed class DownloadsMetrics
 {
     public const string MeterName = "Downloads";
 
+    // Jobs take from milliseconds (a queue hop) to an hour (1000 files); the SDK's default buckets are for milliseconds.
+    private static readonly InstrumentAdvice<double> SecondsBuckets = new()
+    {
+        HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+    };
+
     private readonly Counter<long> _jobsInitiated;
     private readonly Counter<long> _jobsCompleted;
     private readonly Counter<long> _jobsFailed;
@@ -38,9 +44,9 @@ public sealed class DownloadsMetrics
         _jobsFailed = meter.CreateCounter<long>("downloads.jobs.failed", "{job}", "Download jobs that ended failed (no file completed).");
         _jobsCancelled = meter.CreateCounter<long>("downloads.jobs.cancelled", "{job}", "Download jobs cancelled by their client.");
         _files = meter.CreateCounter<long>("downloads.files.processed", "{file}", "Files that ended, by outcome (completed, failed, skipped).");
-        _jobDuration = meter.CreateHistogram<double>("downloads.job.duration", "s", "Time from initiate to the job's end.");
-        _fileDuration = meter.CreateHistogram<double>("downloads.file.duration", "s", "Time from a file's claim to its end.");
-        _queueWait = meter.CreateHistogram<double>("downloads.queue.wait", "s", "Time from initiate to the job's dispatch by a worker.");
+        _jobDuration = meter.CreateHistogram("downloads.job.duration", "s", "Time from initiate to the job's end.", advice: SecondsBuckets);
+        _fileDuration = meter.CreateHistogram("downloads.file.duration", "s", "Time from a file's claim to its end.", advice: SecondsBuckets);
+        _queueWait = meter.CreateHistogram("downloads.queue.wait", "s", "Time from initiate to the job's dispatch by a worker.", advice: SecondsBuckets);
         _webhookDeliveries = meter.CreateCounter<long>("downloads.webhook.deliveries", "{delivery}", "Webhook delivery attempts, by outcome.");
         _hubConnections = meter.CreateUpDownCounter<long>("downloads.hub.connections", "{connection}", "Open hub connections, by transport.");
         _hubMessages = meter.CreateCounter<long>("downloads.hub.messages.sent", "{message}", "Job events sent to hub groups.");

@@ -1,0 +1,43 @@
+using System.Net;
+using Downloads.Tests.Infrastructure;
+
+namespace Downloads.Tests.Operations;
+
+/// <summary><c>/metrics</c> after a real job: the Prometheus text shows its counters, histograms and gauges.</summary>
+public sealed class MetricsTests : IClassFixture<DownloadsApplication>
+{
+    private readonly DownloadsApi _api;
+
+    public MetricsTests(DownloadsApplication app) => _api = new DownloadsApi(app.CreateApiClient());
+
+    [Fact]
+    public async Task A_finished_job_shows_in_the_scrape()
+    {
+        var job = await _api.InitiateAsync(DownloadsApi.ThreeFileJob);
+        await _api.WaitForEndAsync(job.JobId);
+
+        var metrics = await ScrapeAsync(_api.Http);
+
+        // Other test hosts in this process share the meter name: at least, not exactly.
+        metrics.Sum("downloads_jobs_initiated_total").Should().BeGreaterThanOrEqualTo(1, metrics.Text);
+        metrics.Sum("downloads_jobs_completed_total").Should().BeGreaterThanOrEqualTo(1);
+        metrics.Sum("downloads_files_processed_total", "outcome=\"completed\"").Should().BeGreaterThanOrEqualTo(2);
+        metrics.Sum("downloads_files_processed_total", "outcome=\"failed\"").Should().BeGreaterThanOrEqualTo(1);
+        metrics.Sum("downloads_file_duration_seconds_count").Should().BeGreaterThanOrEqualTo(3);
+        metrics.Sum("downloads_job_duration_seconds_count", "status=\"completed\"").Should().BeGreaterThanOrEqualTo(1);
+        metrics.Has("downloads_job_duration_seconds_bucket").Should().BeTrue();
+        metrics.Sum("downloads_queue_wait_seconds_count").Should().BeGreaterThanOrEqualTo(1);
+        metrics.Has("downloads_queue_depth").Should().BeTrue();
+        metrics.Has("downloads_queue_oldest_age_seconds").Should().BeTrue();
+        metrics.Sum("downloads_hangfire_servers").Should().BeGreaterThanOrEqualTo(1);
+        metrics.Sum("downloads_hub_messages_sent_total").Should().BeGreaterThanOrEqualTo(1);
+    }
+
+    public static async Task<PrometheusText> ScrapeAsync(HttpClient http)
+    {
+        using var response = await http.GetAsync("/metrics").DefaultTimeout();
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("text/plain");
+        return new PrometheusText(await response.Content.ReadAsStringAsync());
+    }
+}
