@@ -1,5 +1,3 @@
-using Serilog.Context;
-
 namespace Downloads.Api.Http;
 
 /// <summary>
@@ -7,7 +5,7 @@ namespace Downloads.Api.Http;
 /// It becomes the request's <see cref="HttpContext.TraceIdentifier"/>, and the <c>RequestId</c> of every log line
 /// the request writes, so logs and problems carry it too.
 /// </summary>
-public sealed class RequestIdMiddleware(RequestDelegate next)
+public sealed class RequestIdMiddleware(RequestDelegate next, ILogger<RequestIdMiddleware> logger)
 {
     public const string HeaderName = "X-Request-ID";
     private const int MaxLength = 128;
@@ -22,7 +20,8 @@ public sealed class RequestIdMiddleware(RequestDelegate next)
             context.Response.Headers[HeaderName] = requestId;
             return Task.CompletedTask;
         });
-        using (LogContext.PushProperty("RequestId", requestId))
+        // The host's own scope captured the connection's id before this ran; an inner scope wins over it.
+        using (logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = requestId }))
         {
             await next(context);
         }

@@ -37,7 +37,7 @@ public sealed partial class DownloadJobRunner(
     public async Task DispatchAsync(Guid jobId, CancellationToken cancellationToken)
     {
         using var scope = BeginJobScope(jobId, fileId: null, hangfireJobId: null);
-        using var activity = await StartActivityAsync("download.dispatch", jobId, fileId: null, cancellationToken);
+        using var activity = DownloadsTracing.StartJobActivity("download.dispatch", await TraceParentAsync(jobId, cancellationToken), jobId);
         var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Start(job, now), cancellationToken);
         if (update is null)
         {
@@ -56,7 +56,7 @@ public sealed partial class DownloadJobRunner(
     {
         var owner = context?.BackgroundJob.Id ?? throw new InvalidOperationException("Runs under Hangfire only.");
         using var scope = BeginJobScope(jobId, fileId, owner);
-        using var activity = await StartActivityAsync("download.prepare_file", jobId, fileId, cancellationToken);
+        using var activity = DownloadsTracing.StartJobActivity("download.prepare_file", await TraceParentAsync(jobId, cancellationToken), jobId, fileId);
         var claim = await ledger.UpdateAsync(
             jobId, (job, now) => JobTransitions.ClaimFile(job, fileId, owner, _processing.MaxParallelFilesPerJob, now), cancellationToken);
         if (claim is null || !Owns(claim.Job, fileId, owner))
@@ -151,17 +151,10 @@ public sealed partial class DownloadJobRunner(
         return logger.BeginScope(properties);
     }
 
-    // One read of the job for its stored traceparent, so the run is a child span of the initiate request.
-    private async Task<System.Diagnostics.Activity?> StartActivityAsync(string name, Guid jobId, long? fileId, CancellationToken cancellationToken)
-    {
-        if (!DownloadsTracing.Source.HasListeners())
-        {
-            return null;
-        }
-
-        var job = await ledger.GetAsync(jobId, cancellationToken);
-        return DownloadsTracing.StartJobActivity(name, job?.TraceParent, jobId, fileId);
-    }
+    // One read of the job for its stored traceparent, so the run is a child span of the initiate request. The span
+    // itself is started by the caller: Activity.Current set inside an async method does not flow back out of it.
+    private async Task<string?> TraceParentAsync(Guid jobId, CancellationToken cancellationToken) =>
+        DownloadsTracing.Source.HasListeners() && await ledger.GetAsync(jobId, cancellationToken) is { } job ? job.TraceParent : null;
 
     private Task<JobUpdate?> FailAsync(Guid jobId, long fileId, string owner, string errorCode, string error, CancellationToken cancellationToken) =>
         ledger.UpdateAsync(jobId, (job, now) => JobTransitions.FailFile(job, fileId, owner, errorCode, error, now), cancellationToken);
