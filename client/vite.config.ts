@@ -1,10 +1,13 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
-// The API (http://localhost:3000) serves the built app from Downloads.Api/wwwroot.
-// In development Vite serves it and forwards the service's paths to the API.
+// Only what this file reads from Node's `process` (the project does not need @types/node).
+declare const process: { env: Record<string, string | undefined> };
+
+// The API serves the built app from Downloads.Api/wwwroot. In development Vite serves it and
+// forwards the service's paths to the API (default http://localhost:3000, or DOWNLOADS_API_URL).
 // The proxy keeps the Host header, so the absolute URLs the API returns point back here.
-const api = 'http://localhost:3000';
+const api = process.env.DOWNLOADS_API_URL || 'http://localhost:3000';
 
 export default defineConfig({
   base: '/',

@@ -12,13 +12,14 @@ namespace Downloads.Api.Downloads;
 /// <summary>The REST routes of download jobs. Nothing here waits on a file: jobs run in Hangfire.</summary>
 [ApiController]
 [Route("v1/download")]
-[Produces("application/json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
 public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedger ledger) : ControllerBase
 {
     /// <summary>How long a client should wait before asking for a result again.</summary>
     private const int ResultRetryAfterSeconds = 2;
+
+    private const string IdempotencyKeyHeader = "Idempotency-Key";
 
     /// <summary>Starts a job and answers at once with its id and URLs.</summary>
     [HttpPost("initiate")]
@@ -33,20 +34,21 @@ public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedge
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     public async Task<IActionResult> Initiate(
         [FromBody] InitiateDownloadRequest request,
-        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         CancellationToken cancellationToken)
     {
+        // Read by hand: model binding turns an empty header into "absent", and an empty key is an error.
+        var idempotencyKey = Request.Headers.TryGetValue(IdempotencyKeyHeader, out var keys) ? keys.ToString() : null;
         var errors = InitiateRequestValidator.Validate(request, idempotencyKey);
         if (errors.Count > 0)
         {
-            return Problems.Validation(errors);
+            return this.Validation(errors);
         }
 
         var outcome = await scheduler.InitiateAsync(
             request.FileIds!, request.CallbackUrl, PublicUrls.BaseUrl(Request), idempotencyKey, cancellationToken);
         if (outcome.IdempotencyConflict)
         {
-            return Problems.Result(
+            return this.ProblemResult(
                 StatusCodes.Status422UnprocessableEntity,
                 "Idempotency-Key reused",
                 "This Idempotency-Key was used within the last 24 hours with another request body.");
@@ -127,12 +129,12 @@ public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedge
     {
         if (request.FileId is not { } fileId)
         {
-            return Problems.Validation(new Dictionary<string, string[]> { ["file_id"] = ["is required"] });
+            return this.Validation(new Dictionary<string, string[]> { ["file_id"] = ["is required"] });
         }
 
         if (InitiateRequestValidator.FileIdError(fileId) is { } error)
         {
-            return Problems.Validation(new Dictionary<string, string[]> { ["file_id"] = [error] });
+            return this.Validation(new Dictionary<string, string[]> { ["file_id"] = [error] });
         }
 
         var file = await storage.FindAsync(fileId, cancellationToken);
@@ -143,10 +145,10 @@ public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedge
     {
         if (!JobIds.TryParse(jobId, out var id))
         {
-            return Problems.MalformedJobId(jobId);
+            return this.MalformedJobId(jobId);
         }
 
-        return await ledger.GetAsync(id, cancellationToken) is { } job ? answer(job) : Problems.JobNotFound(id);
+        return await ledger.GetAsync(id, cancellationToken) is { } job ? answer(job) : this.JobNotFound(id);
     }
 
     // A change that the state does not allow is a 409, unless the job is already where it was asked to go.
@@ -158,17 +160,17 @@ public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedge
     {
         if (!JobIds.TryParse(jobId, out var id))
         {
-            return Problems.MalformedJobId(jobId);
+            return this.MalformedJobId(jobId);
         }
 
         var update = await change(id, cancellationToken);
         if (update is null)
         {
-            return Problems.JobNotFound(id);
+            return this.JobNotFound(id);
         }
 
         return update.Changed || alreadyDone(update.Job)
             ? StatusCode(StatusCodes.Status202Accepted, JobDocuments.ToStatus(update.Job))
-            : Problems.Conflict($"The job is {update.Job.Status.ToString().ToLowerInvariant()}{(update.Job.PauseRequested ? " (pausing)" : "")}; that is not allowed now.");
+            : this.JobStateConflict($"The job is {update.Job.Status.ToString().ToLowerInvariant()}{(update.Job.PauseRequested ? " (pausing)" : "")}; that is not allowed now.");
     }
 }

@@ -25,15 +25,15 @@ public sealed class FilesController(DownloadLinkSigner signer, IFileStorage stor
         switch (signer.Check(fileId, expires, signature))
         {
             case LinkCheck.Forged:
-                return Problems.Result(StatusCodes.Status403Forbidden, "Invalid link", "The link's signature does not match; ask the job for its download_url.");
+                return this.ProblemResult(StatusCodes.Status403Forbidden, "Invalid link", "The link's signature does not match; ask the job for its download_url.");
             case LinkCheck.Expired:
-                return Problems.Result(StatusCodes.Status410Gone, "Link expired", "The download link has expired; start a new job for a fresh one.");
+                return this.ProblemResult(StatusCodes.Status410Gone, "Link expired", "The download link has expired; start a new job for a fresh one.");
         }
 
         if (await storage.FindAsync(fileId, cancellationToken) is not { } file
             || await storage.OpenReadAsync(fileId, cancellationToken) is not { } stream)
         {
-            return Problems.Result(StatusCodes.Status404NotFound, "File not found", $"File {fileId} is no longer in storage.");
+            return this.ProblemResult(StatusCodes.Status404NotFound, "File not found", $"File {fileId} is no longer in storage.");
         }
 
         var etag = new EntityTagHeaderValue($"\"{fileId:x}-{file.Size:x}-{file.LastModified.ToUnixTimeSeconds():x}\"");

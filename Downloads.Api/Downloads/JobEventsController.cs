@@ -30,14 +30,14 @@ public sealed class JobEventsController(JobLedger ledger, IJobStore store, IJobE
     {
         if (!JobIds.TryParse(jobId, out var id))
         {
-            return Problems.MalformedJobId(jobId);
+            return this.MalformedJobId(jobId);
         }
 
         // Subscribe before reading the job, so nothing recorded in between is missed.
         await using var subscription = await events.SubscribeAsync(id, cancellationToken);
         if (await ledger.GetAsync(id, cancellationToken) is not { } job)
         {
-            return Problems.JobNotFound(id);
+            return this.JobNotFound(id);
         }
 
         var lastEventId = LastEventId();

@@ -15,7 +15,7 @@ public static class HttpServiceCollectionExtensions
             .AddControllers()
             .AddJsonOptions(options => DownloadsJson.Configure(options.JsonSerializerOptions))
             .ConfigureApiBehaviorOptions(options => options.InvalidModelStateResponseFactory = context =>
-                Problems.Validation(ModelStateErrors.ToContractErrors(context.ModelState), "The request body is not valid JSON of the expected shape."));
+                Problems.Validation(context.HttpContext, ModelStateErrors.ToContractErrors(context.ModelState), "The request body is not valid JSON of the expected shape."));
         services.ConfigureHttpJsonOptions(options => DownloadsJson.Configure(options.SerializerOptions));
 
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>

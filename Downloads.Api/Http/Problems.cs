@@ -1,27 +1,45 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Infrastructure;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 
 namespace Downloads.Api.Http;
 
-/// <summary>The service's problem+json answers (RFC 9457), one place for their shape.</summary>
+/// <summary>
+/// The service's problem+json answers (RFC 9457). They go through MVC's <see cref="ProblemDetailsFactory"/>,
+/// so every one gets the same <c>type</c>, <c>request_id</c> and content type.
+/// </summary>
 public static class Problems
 {
-    public static ObjectResult Result(int status, string title, string detail) =>
-        new(new ProblemDetails { Status = status, Title = title, Detail = detail }) { StatusCode = status };
+    public static ObjectResult ProblemResult(this ControllerBase controller, int status, string title, string detail) =>
+        controller.Problem(detail, statusCode: status, title: title);
 
-    public static ObjectResult Validation(IDictionary<string, string[]> errors, string detail = "The request has invalid fields.") =>
-        new(new ValidationProblemDetails(errors) { Status = StatusCodes.Status400BadRequest, Title = "Invalid request", Detail = detail })
+    public static ObjectResult Validation(this ControllerBase controller, IDictionary<string, string[]> errors, string detail = "The request has invalid fields.") =>
+        Validation(controller.HttpContext, errors, detail);
+
+    public static ObjectResult Validation(HttpContext httpContext, IDictionary<string, string[]> errors, string detail)
+    {
+        var modelState = new ModelStateDictionary();
+        foreach (var (field, messages) in errors)
         {
-            StatusCode = StatusCodes.Status400BadRequest,
-        };
+            foreach (var message in messages)
+            {
+                modelState.AddModelError(field, message);
+            }
+        }
 
-    public static ObjectResult JobNotFound(Guid jobId) =>
-        Result(StatusCodes.Status404NotFound, "Job not found", $"No download job {jobId} exists (or it has expired).");
+        var problem = httpContext.RequestServices.GetRequiredService<ProblemDetailsFactory>()
+            .CreateValidationProblemDetails(httpContext, modelState, StatusCodes.Status400BadRequest, "Invalid request", detail: detail);
+        return new ObjectResult(problem) { StatusCode = StatusCodes.Status400BadRequest };
+    }
 
-    public static ObjectResult MalformedJobId(string jobId) =>
-        Validation(new Dictionary<string, string[]> { ["job_id"] = ["must be a UUID such as 3f0c2b9e-8d2a-4c1e-9f55-0b6d2a1c7e44"] }, $"'{Truncate(jobId)}' is not a job id.");
+    public static ObjectResult JobNotFound(this ControllerBase controller, Guid jobId) =>
+        controller.ProblemResult(StatusCodes.Status404NotFound, "Job not found", $"No download job {jobId} exists (or it has expired).");
 
-    public static ObjectResult Conflict(string detail) =>
-        Result(StatusCodes.Status409Conflict, "Not allowed in the job's current state", detail);
+    public static ObjectResult MalformedJobId(this ControllerBase controller, string jobId) =>
+        controller.Validation(
+            new Dictionary<string, string[]> { ["job_id"] = ["must be a UUID such as 3f0c2b9e-8d2a-4c1e-9f55-0b6d2a1c7e44"] },
+            $"'{(jobId.Length <= 64 ? jobId : jobId[..64] + "…")}' is not a job id.");
 
-    private static string Truncate(string value) => value.Length <= 64 ? value : value[..64] + "…";
+    public static ObjectResult JobStateConflict(this ControllerBase controller, string detail) =>
+        controller.ProblemResult(StatusCodes.Status409Conflict, "Not allowed in the job's current state", detail);
 }

@@ -1,6 +1,7 @@
 using Downloads.Jobs;
 using Downloads.Jobs.Events;
 using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.Extensions.Options;
 
 namespace Downloads.Api.Realtime;
 
@@ -22,6 +23,7 @@ public static class RealtimeServiceCollectionExtensions
             .AddJsonProtocol(options => DownloadsJson.Configure(options.PayloadSerializerOptions));
 
         _ = signalR;
+        services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IJobEventSink, HubJobEventSink>();
         return services;
     }
@@ -29,9 +31,10 @@ public static class RealtimeServiceCollectionExtensions
     /// <summary>The hub at <c>/ws/download/{job_id}</c> and <c>/ws/download</c>, on all three transports.</summary>
     public static IEndpointRouteBuilder MapDownloadsRealtime(this IEndpointRouteBuilder endpoints)
     {
-        static void Configure(HttpConnectionDispatcherOptions options)
+        var transports = endpoints.ServiceProvider.GetRequiredService<IOptions<RealtimeOptions>>().Value.Transports;
+        void Configure(HttpConnectionDispatcherOptions options)
         {
-            options.Transports = HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling;
+            options.Transports = transports;
             // A poll answers well inside proxy idle limits.
             options.LongPolling.PollTimeout = TimeSpan.FromSeconds(20);
         }

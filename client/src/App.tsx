@@ -141,7 +141,8 @@ function etaText(job: DownloadView): string {
   if (job.lost) return '—';
   switch (job.status) {
     case 'processing':
-      return job.etaSeconds === null ? 'estimating…' : `about ${formatDuration(job.etaSeconds)}`;
+      if (job.etaSeconds === null) return 'estimating…';
+      return job.etaSeconds < 3 ? 'a few seconds' : `about ${formatDuration(job.etaSeconds)}`;
     case 'queued':
       return 'waiting to start';
     case 'paused':
@@ -282,9 +283,15 @@ function FileRow({ file }: { file: FileResult }) {
       </td>
       <td data-label="Size">{formatBytes(file.size)}</td>
       <td data-label="Attempts">{file.attempts ?? '—'}</td>
-      <td data-label="Error" className="file-error" title={file.error_code ?? undefined}>
-        {file.error || file.error_code || '—'}
-      </td>
+      {file.error || file.error_code ? (
+        <td data-label="Error" className="file-error" title={file.error_code ?? undefined}>
+          {file.error || file.error_code}
+        </td>
+      ) : (
+        <td data-label="Error" className="file-error none">
+          <span className="muted">—</span>
+        </td>
+      )}
       <td data-label="Download" className="file-link">
         {ready ? (
           <a data-testid="download-link" href={file.download_url!} download title={file.sha256 ? `SHA-256 ${file.sha256}` : undefined}>

@@ -34,8 +34,12 @@ export function formatRelative(iso: string | null | undefined, now: number): str
   if (!iso) return '';
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return '';
-  const diff = (t - now) / 1000;
-  return diff <= 0 ? 'expired' : `in ${formatDuration(diff)}`;
+  const seconds = (t - now) / 1000;
+  if (seconds <= 0) return 'expired';
+  if (seconds < 60) return 'in less than a minute';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `in ${minutes} min`;
+  return `in ${formatDuration(minutes * 60)}`;
 }
 
 export function shortId(jobId: string): string {
