@@ -3,6 +3,7 @@ using System.Text.Json;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Processing;
 using Downloads.Jobs.Telemetry;
+using Downloads.Jobs.Webhooks;
 using Hangfire;
 
 namespace Downloads.Jobs;
@@ -15,7 +16,7 @@ public sealed record InitiateOutcome(Guid JobId, int TotalFiles, bool Replayed, 
 /// Nothing here waits on a file.
 /// </summary>
 public sealed class DownloadJobScheduler(
-    JobLedger ledger, IJobStore store, IBackgroundJobClient backgroundJobs, DownloadsMetrics? metrics = null)
+    JobLedger ledger, IJobStore store, IBackgroundJobClient backgroundJobs, WebhookTrigger webhooks, DownloadsMetrics? metrics = null)
 {
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
@@ -58,8 +59,18 @@ public sealed class DownloadJobScheduler(
         return new InitiateOutcome(jobId, fileIds.Count, Replayed: false, IdempotencyConflict: false);
     }
 
-    public Task<JobUpdate?> CancelAsync(Guid jobId, CancellationToken cancellationToken) =>
-        ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Cancel(job, now), cancellationToken);
+    /// <summary>Cancels the job and starts its webhook; a repeated cancel starts it again if it was lost (the delivery job decides).</summary>
+    public async Task<JobUpdate?> CancelAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Cancel(job, now), cancellationToken);
+        if (update is { Job.Status: Contracts.JobStatus.Cancelled })
+        {
+            // The cancel is committed: its webhook is enqueued even if the caller has gone away meanwhile.
+            await webhooks.EnsureDeliveryAsync(update.Job, CancellationToken.None);
+        }
+
+        return update;
+    }
 
     public Task<JobUpdate?> PauseAsync(Guid jobId, CancellationToken cancellationToken) =>
         ledger.UpdateAsync(jobId, (job, _) => JobTransitions.Pause(job), cancellationToken);

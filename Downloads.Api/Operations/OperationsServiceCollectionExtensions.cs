@@ -22,25 +22,8 @@ public static class OperationsServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddDownloadsOperations(this IServiceCollection services, IConfiguration configuration, NodeRole role)
     {
-        services.AddSerilog((sp, logger) =>
-        {
-            logger.ReadFrom.Configuration(configuration)
-                .ReadFrom.Services(sp)
-                // These categories write full URLs, query strings included, and download links carry their signature there.
-                .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LogEventLevel.Warning)
-                .MinimumLevel.Override("Microsoft.AspNetCore.Http.Result", LogEventLevel.Warning)
-                .Enrich.FromLogContext()
-                .Enrich.WithProperty("Role", role.ToString().ToLowerInvariant())
-                .Enrich.WithProperty("Node", Environment.MachineName);
-            if (configuration.GetValue<bool>("Downloads:Logging:Json"))
-            {
-                logger.WriteTo.Console(new RenderedCompactJsonFormatter());
-            }
-            else
-            {
-                logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
-            }
-        });
+        // preserveStaticLogger: this host's logger is its own, not Serilog's static one (tests run several hosts in one process).
+        services.AddSerilog((sp, logger) => ConfigureLogging(logger, sp, configuration, role), preserveStaticLogger: true);
 
         // Readiness: every check tagged ReadyTag. Redis adds its own check with that tag where it is configured.
         services.AddHealthChecks()
@@ -97,6 +80,25 @@ public static class OperationsServiceCollectionExtensions
             DisplayStorageConnectionString = false,
         });
         return endpoints;
+    }
+
+    private static void ConfigureLogging(LoggerConfiguration logger, IServiceProvider services, IConfiguration configuration, NodeRole role)
+    {
+        logger.ReadFrom.Configuration(configuration)
+            .ReadFrom.Services(services)
+            // These categories write full URLs, query strings included, and download links carry their signature there.
+            .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LogEventLevel.Warning)
+            .Enrich.FromLogContext()
+            .Enrich.WithProperty("Role", role.ToString().ToLowerInvariant())
+            .Enrich.WithProperty("Node", Environment.MachineName);
+        if (configuration.GetValue<bool>("Downloads:Logging:Json"))
+        {
+            logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+        }
+        else
+        {
+            logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+        }
     }
 
     private static Task WriteHealthAsync(HttpContext context, HealthReport report)

@@ -17,7 +17,7 @@ public sealed class ActiveJobLimitFilter(ActiveJobLimiter limiter) : IAsyncActio
         if (!await limiter.MayStartAsync(client, context.HttpContext.RequestAborted))
         {
             context.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            context.Result = Problems.Result(
+            context.Result = ((ControllerBase)context.Controller).ProblemResult(
                 StatusCodes.Status429TooManyRequests,
                 "Too many active jobs",
                 "This client already has as many jobs not yet ended as allowed; wait for one to end, or cancel one.");

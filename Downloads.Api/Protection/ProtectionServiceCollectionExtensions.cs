@@ -18,6 +18,7 @@ public static class ProtectionServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddDownloadsProtection(this IServiceCollection services, IConfiguration configuration)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<RateLimitingOptions>().BindConfiguration(RateLimitingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<CorsOptions>().BindConfiguration(CorsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
@@ -44,16 +45,16 @@ public static class ProtectionServiceCollectionExtensions
             limiter.OnRejected = WriteRejectionAsync;
         });
 
-        var origins = configuration.GetSection(CorsOptions.Section).Get<CorsOptions>()?.AllowedOrigins ?? [];
-        services.AddCors(cors => cors.AddDefaultPolicy(policy =>
-        {
-            // Credentials: browsers' SignalR clients send cookies on negotiate.
-            policy.WithOrigins(origins)
+        // Built from the bound options when first needed, so any configuration source counts.
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
+            .Configure<IOptions<CorsOptions>>((cors, allowed) => cors.AddDefaultPolicy(policy => policy
+                .WithOrigins(allowed.Value.AllowedOrigins)
                 .AllowAnyHeader()
                 .AllowAnyMethod()
+                // Browsers' SignalR clients send credentials on negotiate.
                 .AllowCredentials()
-                .WithExposedHeaders("Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed");
-        }));
+                .WithExposedHeaders("Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed")));
         return services;
     }
 

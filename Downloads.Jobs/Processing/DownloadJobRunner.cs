@@ -3,6 +3,7 @@ using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
 using Downloads.Jobs.Storage;
 using Downloads.Jobs.Telemetry;
+using Downloads.Jobs.Webhooks;
 using Hangfire;
 using Hangfire.Server;
 using Microsoft.Extensions.Logging;
@@ -23,6 +24,7 @@ public sealed partial class DownloadJobRunner(
     FileRetryPolicy retryPolicy,
     DownloadLinkSigner linkSigner,
     IBackgroundJobClient backgroundJobs,
+    WebhookTrigger webhooks,
     IOptions<ProcessingOptions> processingOptions,
     IOptions<LinkOptions> linkOptions,
     ILogger<DownloadJobRunner> logger)
@@ -61,7 +63,13 @@ public sealed partial class DownloadJobRunner(
             jobId, (job, now) => JobTransitions.ClaimFile(job, fileId, owner, _processing.MaxParallelFilesPerJob, now), cancellationToken);
         if (claim is null || !Owns(claim.Job, fileId, owner))
         {
-            // Ended, cancelled, paused, at capacity, or another run has it: nothing to do here.
+            // Ended, cancelled, paused, at capacity, or another run has it: nothing to do here. But a re-run after a
+            // crash may be the first to see the job ended since its commit: its webhook must still go out.
+            if (claim is not null)
+            {
+                await webhooks.EnsureDeliveryAsync(claim.Job, cancellationToken);
+            }
+
             return;
         }
 
@@ -101,6 +109,7 @@ public sealed partial class DownloadJobRunner(
             }
 
             StartFiles(outcome.Job);
+            await webhooks.EnsureDeliveryAsync(outcome.Job, cancellationToken);
         }
     }
 
