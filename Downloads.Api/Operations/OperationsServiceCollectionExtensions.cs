@@ -86,7 +86,7 @@ public static class OperationsServiceCollectionExtensions
     {
         logger.ReadFrom.Configuration(configuration)
             .ReadFrom.Services(services)
-            // These categories write full URLs, query strings included, and download links carry their signature there.
+            // This category writes full URLs, query strings included, and download links carry their signature there.
             .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LogEventLevel.Warning)
             .Enrich.FromLogContext()
             .Enrich.WithProperty("Role", role.ToString().ToLowerInvariant())
