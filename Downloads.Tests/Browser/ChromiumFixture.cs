@@ -9,7 +9,9 @@ namespace Downloads.Tests.Browser;
 /// </summary>
 public sealed class ChromiumFixture : IAsyncLifetime
 {
-    public const string ExecutablePath = "/usr/bin/chromium";
+    /// <summary>Debian's chromium, or the browser <c>DOWNLOADS_TEST_CHROMIUM</c> names (another distribution's path).</summary>
+    public static string ExecutablePath =>
+        Environment.GetEnvironmentVariable("DOWNLOADS_TEST_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
     /// <summary>Every Playwright expectation is bounded by this unless a test says otherwise.</summary>
     public static readonly TimeSpan ExpectTimeout = TimeSpan.FromSeconds(20);
@@ -35,10 +37,10 @@ public sealed class ChromiumFixture : IAsyncLifetime
         // Missing chromium must fail loudly, on CI and on a laptop alike: a skipped browser suite looks green.
         if (!File.Exists(ExecutablePath))
         {
-            var where = Environment.GetEnvironmentVariable("CI") is { Length: > 0 }
-                ? "CI is set, so .ci/run should have installed it"
-                : "install it with `sudo apt-get install chromium` (Debian/Ubuntu), then run the tests again";
-            throw new InvalidOperationException($"The browser tests need Chromium at {ExecutablePath}, which is missing: {where}.");
+            var fix = Environment.GetEnvironmentVariable("CI") is { Length: > 0 }
+                ? "CI is set: the CI script must install it (`apt-get install -y chromium`, as .ci/run does)"
+                : "Install it with `sudo apt-get install chromium` (Debian/Ubuntu), or point DOWNLOADS_TEST_CHROMIUM at a Chromium binary";
+            throw new InvalidOperationException($"The browser tests need Chromium at {ExecutablePath}, which is missing. {fix}.");
         }
 
         Assertions.SetDefaultExpectTimeout((float)ExpectTimeout.TotalMilliseconds);

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -17,10 +16,32 @@ public sealed class DownloadManagerPage(IPage page)
 
     public ILocator Cards => page.GetByTestId("job-card");
 
+    // Records every value each job's progress bar shows, in order, from the moment its card appears:
+    // polling the attribute from the test could miss a value that lasts less than a poll.
+    private const string RecordProgressScript = """
+        window.__progress = {};
+        const record = (bar) => {
+          const id = bar.closest('[data-testid="job-card"]')?.getAttribute('data-job-id');
+          if (!id) return;
+          const value = Number(bar.getAttribute('aria-valuenow'));
+          const seen = (window.__progress[id] ??= []);
+          if (seen[seen.length - 1] !== value) seen.push(value);
+        };
+        const bars = (node) => node.nodeType !== 1 ? [] :
+          node.matches('[data-testid="job-progress"]') ? [node] : [...node.querySelectorAll('[data-testid="job-progress"]')];
+        new MutationObserver((mutations) => {
+          for (const m of mutations) {
+            if (m.type === 'attributes') record(m.target);
+            else m.addedNodes.forEach((n) => bars(n).forEach(record));
+          }
+        }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+        """;
+
     /// <summary>Opens <c>/{query}</c> in a new page of <paramref name="context"/> and waits until the form can be used.</summary>
     public static async Task<DownloadManagerPage> OpenAsync(IBrowserContext context, Uri baseAddress, string query = "")
     {
         var page = await context.NewPageAsync();
+        await page.AddInitScriptAsync(RecordProgressScript);
         await page.GotoAsync(new Uri(baseAddress, "/" + query).ToString());
         await Expect(page.GetByTestId("start-button")).ToBeEnabledAsync();
         return new DownloadManagerPage(page);
@@ -41,6 +62,10 @@ public sealed class DownloadManagerPage(IPage page)
     public JobCard Job(Guid jobId) =>
         new(jobId, page.Locator($"[data-testid='job-card'][data-job-id='{jobId}']"));
 
+    /// <summary>Every value the job's progress bar showed on this page load, in order (repeats collapsed).</summary>
+    public Task<int[]> ProgressHistoryAsync(Guid jobId) =>
+        page.EvaluateAsync<int[]>("id => window.__progress[id] ?? []", jobId.ToString());
+
     public Task<string> StoredJobsAsync() =>
         page.EvaluateAsync<string>("key => localStorage.getItem(key) ?? ''", StorageKey);
 
@@ -52,9 +77,6 @@ public sealed class DownloadManagerPage(IPage page)
 /// <summary>One job's card on the page.</summary>
 public sealed class JobCard(Guid jobId, ILocator card)
 {
-    // 1–99: the bar has moved but the job has not finished.
-    private static readonly Regex PartialPercent = new("^[1-9][0-9]?$");
-
     public Guid JobId => jobId;
 
     public ILocator Root => card;
@@ -80,13 +102,6 @@ public sealed class JobCard(Guid jobId, ILocator card)
     {
         await Expect(card).ToHaveAttributeAsync("data-status", status);
         await Expect(card.GetByTestId("job-status")).ToHaveTextAsync(status);
-    }
-
-    /// <summary>Waits until the progress bar shows a value strictly between 0 and 100, and returns it.</summary>
-    public async Task<int> ExpectPartialProgressAsync()
-    {
-        await Expect(Progress).ToHaveAttributeAsync("aria-valuenow", PartialPercent);
-        return int.Parse(await Progress.GetAttributeAsync("aria-valuenow") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public async Task<IReadOnlyList<string>> FileStatusesAsync()
