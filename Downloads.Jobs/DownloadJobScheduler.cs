@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Processing;
+using Downloads.Jobs.Webhooks;
 using Hangfire;
 
 namespace Downloads.Jobs;
@@ -13,7 +14,7 @@ public sealed record InitiateOutcome(Guid JobId, int TotalFiles, bool Replayed, 
 /// What the API asks of the pipeline: create a job and enqueue its dispatch; cancel, pause and resume.
 /// Nothing here waits on a file.
 /// </summary>
-public sealed class DownloadJobScheduler(JobLedger ledger, IJobStore store, IBackgroundJobClient backgroundJobs)
+public sealed class DownloadJobScheduler(JobLedger ledger, IJobStore store, IBackgroundJobClient backgroundJobs, WebhookTrigger webhooks)
 {
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
@@ -50,8 +51,18 @@ public sealed class DownloadJobScheduler(JobLedger ledger, IJobStore store, IBac
         return new InitiateOutcome(jobId, fileIds.Count, Replayed: false, IdempotencyConflict: false);
     }
 
-    public Task<JobUpdate?> CancelAsync(Guid jobId, CancellationToken cancellationToken) =>
-        ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Cancel(job, now), cancellationToken);
+    /// <summary>Cancels the job and starts its webhook; a repeated cancel starts it again if it was lost (the delivery job decides).</summary>
+    public async Task<JobUpdate?> CancelAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Cancel(job, now), cancellationToken);
+        if (update is { Job.Status: Contracts.JobStatus.Cancelled })
+        {
+            // The cancel is committed: its webhook is enqueued even if the caller has gone away meanwhile.
+            await webhooks.EnsureDeliveryAsync(update.Job, CancellationToken.None);
+        }
+
+        return update;
+    }
 
     public Task<JobUpdate?> PauseAsync(Guid jobId, CancellationToken cancellationToken) =>
         ledger.UpdateAsync(jobId, (job, _) => JobTransitions.Pause(job), cancellationToken);

@@ -3,6 +3,7 @@ using Downloads.Contracts;
 using Downloads.Jobs;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Storage;
+using Downloads.Jobs.Webhooks;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Downloads.Api.Downloads;
@@ -11,7 +12,9 @@ namespace Downloads.Api.Downloads;
 [ApiController]
 [Route("v1/download")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
-public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedger ledger) : ControllerBase
+public sealed class DownloadsController(
+    DownloadJobScheduler scheduler, JobLedger ledger, IWebhookDeliveryStore webhookDeliveries, WebhookTargetGuard webhookTargets)
+    : ControllerBase
 {
     /// <summary>How long a client should wait before asking for a result again.</summary>
     private const int ResultRetryAfterSeconds = 2;
@@ -33,6 +36,12 @@ public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedge
         // Read by hand: model binding turns an empty header into "absent", and an empty key is an error.
         var idempotencyKey = Request.Headers.TryGetValue(IdempotencyKeyHeader, out var keys) ? keys.ToString() : null;
         var errors = InitiateRequestValidator.Validate(request, idempotencyKey);
+        if (errors.Count == 0 && request.CallbackUrl is { } callbackUrl
+            && await webhookTargets.CheckAtInitiateAsync(new Uri(callbackUrl), cancellationToken) is { } refusal)
+        {
+            errors["callback_url"] = [refusal];
+        }
+
         if (errors.Count > 0)
         {
             return this.Validation(errors);
@@ -72,7 +81,7 @@ public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedge
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status200OK)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public Task<IActionResult> Status(string jobId, CancellationToken cancellationToken) =>
-        WithJobAsync(jobId, job => Ok(JobDocuments.ToStatus(job)), cancellationToken);
+        WithJobAsync(jobId, async job => Ok(await StatusDocumentAsync(job, cancellationToken)), cancellationToken);
 
     /// <summary>The job's links once it has ended; <c>202</c> with <c>Retry-After</c> before.</summary>
     [HttpGet("result/{jobId}")]
@@ -135,14 +144,17 @@ public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedge
         return Ok(new FileCheckResponse(fileId, file is not null, file?.Size));
     }
 
-    private async Task<IActionResult> WithJobAsync(string jobId, Func<DownloadJob, IActionResult> answer, CancellationToken cancellationToken)
+    private Task<IActionResult> WithJobAsync(string jobId, Func<DownloadJob, IActionResult> answer, CancellationToken cancellationToken) =>
+        WithJobAsync(jobId, job => Task.FromResult(answer(job)), cancellationToken);
+
+    private async Task<IActionResult> WithJobAsync(string jobId, Func<DownloadJob, Task<IActionResult>> answer, CancellationToken cancellationToken)
     {
         if (!JobIds.TryParse(jobId, out var id))
         {
             return this.MalformedJobId(jobId);
         }
 
-        return await ledger.GetAsync(id, cancellationToken) is { } job ? answer(job) : this.JobNotFound(id);
+        return await ledger.GetAsync(id, cancellationToken) is { } job ? await answer(job) : this.JobNotFound(id);
     }
 
     // A change that the state does not allow is a 409, unless the job is already where it was asked to go.
@@ -164,7 +176,13 @@ public sealed class DownloadsController(DownloadJobScheduler scheduler, JobLedge
         }
 
         return update.Changed || alreadyDone(update.Job)
-            ? StatusCode(StatusCodes.Status202Accepted, JobDocuments.ToStatus(update.Job))
+            ? StatusCode(StatusCodes.Status202Accepted, await StatusDocumentAsync(update.Job, cancellationToken))
             : this.JobStateConflict($"The job is {update.Job.Status.ToString().ToLowerInvariant()}{(update.Job.PauseRequested ? " (pausing)" : "")}; that is not allowed now.");
     }
+
+    // The webhook's delivery state is not part of the job (it changes after the job's seq has ended): merged in here.
+    private async Task<JobStatusDocument> StatusDocumentAsync(DownloadJob job, CancellationToken cancellationToken) =>
+        JobDocuments.ToStatus(
+            job,
+            job.CallbackUrl is null ? null : WebhookDelivery.StateOf(job, await webhookDeliveries.GetAsync(job.Id, cancellationToken)));
 }

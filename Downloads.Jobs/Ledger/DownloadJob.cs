@@ -28,6 +28,7 @@ public sealed record DownloadJob
     /// <summary>The files, in the order of the request's <c>file_ids</c>.</summary>
     public required ImmutableArray<DownloadFile> Files { get; init; }
 
+    /// <summary>Where the job's webhook goes when it ends; its delivery state lives in <c>IWebhookDeliveryStore</c>.</summary>
     public string? CallbackUrl { get; init; }
 
     /// <summary>Scheme and host the client used to initiate; download links are built on it.</summary>
@@ -41,8 +42,6 @@ public sealed record DownloadJob
 
     /// <summary>When the last within-file progress tick was recorded (ticks are throttled per job).</summary>
     public DateTimeOffset? LastTickAt { get; init; }
-
-    public WebhookState? Webhook { get; init; }
 
     public int CompletedCount => Files.Count(f => f.Status == FileStatus.Completed);
 
@@ -80,7 +79,6 @@ public sealed record DownloadJob
             Files = [.. fileIds.Select(DownloadFile.Pending)],
             CallbackUrl = callbackUrl,
             PublicBaseUrl = publicBaseUrl,
-            Webhook = callbackUrl is null ? null : new WebhookState(WebhookStatus.Pending, 0, null),
         };
 }
 

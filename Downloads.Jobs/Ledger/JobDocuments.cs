@@ -5,7 +5,8 @@ namespace Downloads.Jobs.Ledger;
 /// <summary>Renders the stored job as the documents and events of the wire contract.</summary>
 public static class JobDocuments
 {
-    public static JobStatusDocument ToStatus(DownloadJob job) => new(
+    /// <summary>The status document; <paramref name="webhook"/> is the delivery state, kept apart from the job (see <c>WebhookDelivery.StateOf</c>).</summary>
+    public static JobStatusDocument ToStatus(DownloadJob job, WebhookState? webhook) => new(
         job.Id,
         job.Status,
         job.Seq,
@@ -15,7 +16,7 @@ public static class JobDocuments
         ToProgress(job),
         ToResults(job),
         job.ExpiresAt,
-        job.Webhook);
+        webhook);
 
     public static JobProgress ToProgress(DownloadJob job) =>
         new(job.CompletedCount, job.FailedCount, job.Files.Length, job.Percent, job.CurrentFile);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Downloads.Jobs.Links;
 
@@ -21,4 +22,15 @@ public static class SigningSecretRule
             ? $"{settingName} must be at least {MinimumLength} characters long."
             : null;
     }
+}
+
+/// <summary>Applies <see cref="SigningSecretRule"/> to the secret of an options class, at start (<c>ValidateOnStart</c>).</summary>
+internal sealed class SigningSecretValidator<TOptions>(IHostEnvironment environment, string settingName, Func<TOptions, string?> secret)
+    : IValidateOptions<TOptions>
+    where TOptions : class
+{
+    public ValidateOptionsResult Validate(string? name, TOptions options) =>
+        SigningSecretRule.Check(secret(options), settingName, environment) is { } failure
+            ? ValidateOptionsResult.Fail(failure)
+            : ValidateOptionsResult.Success;
 }

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
 using Downloads.Jobs.Storage;
+using Downloads.Jobs.Webhooks;
 using Hangfire;
 using Hangfire.Server;
 using Microsoft.Extensions.Logging;
@@ -22,6 +23,7 @@ public sealed partial class DownloadJobRunner(
     FileRetryPolicy retryPolicy,
     DownloadLinkSigner linkSigner,
     IBackgroundJobClient backgroundJobs,
+    WebhookTrigger webhooks,
     IOptions<ProcessingOptions> processingOptions,
     IOptions<LinkOptions> linkOptions,
     ILogger<DownloadJobRunner> logger)
@@ -55,7 +57,13 @@ public sealed partial class DownloadJobRunner(
             jobId, (job, now) => JobTransitions.ClaimFile(job, fileId, owner, _processing.MaxParallelFilesPerJob, now), cancellationToken);
         if (claim is null || !Owns(claim.Job, fileId, owner))
         {
-            // Ended, cancelled, paused, at capacity, or another run has it: nothing to do here.
+            // Ended, cancelled, paused, at capacity, or another run has it: nothing to do here. But a re-run after a
+            // crash may be the first to see the job ended since its commit: its webhook must still go out.
+            if (claim is not null)
+            {
+                await webhooks.EnsureDeliveryAsync(claim.Job, cancellationToken);
+            }
+
             return;
         }
 
@@ -90,6 +98,7 @@ public sealed partial class DownloadJobRunner(
         if (outcome is not null)
         {
             StartFiles(outcome.Job);
+            await webhooks.EnsureDeliveryAsync(outcome.Job, cancellationToken);
         }
     }
 

@@ -10,6 +10,9 @@ namespace Downloads.Tests.Infrastructure;
 /// </summary>
 public class DownloadsApplication : WebApplicationFactory<Program>
 {
+    /// <summary>The <c>Downloads:Webhooks:SigningSecret</c> every test app runs with.</summary>
+    public const string WebhookSecret = "test-webhook-signing-secret-0123456789";
+
     private readonly Dictionary<string, string?> _settings = new()
     {
         ["Downloads:Processing:DelayMinMs"] = "150",
@@ -17,7 +20,7 @@ public class DownloadsApplication : WebApplicationFactory<Program>
         ["Downloads:Processing:ProgressIntervalMs"] = "50",
         ["Downloads:Processing:RetryBaseDelayMs"] = "20",
         ["Downloads:Links:SigningKey"] = "test-link-signing-key-0123456789abcdef",
-        ["Downloads:Webhooks:SigningSecret"] = "test-webhook-signing-secret-0123456789",
+        ["Downloads:Webhooks:SigningSecret"] = WebhookSecret,
         ["Serilog:MinimumLevel:Default"] = "Warning",
     };
 
