@@ -7,7 +7,8 @@ namespace Downloads.Tests.Browser;
 /// <summary>
 /// The page carries a job from start to completed whichever way updates can reach it: each SignalR
 /// transport on its own, and plain polling of the status document when the hub is off or unreachable.
-/// Each test owns its server, since the server's configuration is what varies.
+/// Each test owns its server, since the server's configuration is what varies. Files take a second, so the
+/// page's first status read finds the job running and the rest of it has to arrive by the way under test.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class RealtimeFallbackPageTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>, IAsyncLifetime
@@ -25,7 +26,7 @@ public sealed class RealtimeFallbackPageTests(ChromiumFixture chromium) : IClass
     [InlineData("LongPolling")]
     public async Task A_server_offering_one_transport_carries_the_job_to_completed_over_it(string transport)
     {
-        await using var app = new DownloadsApplication().With("Downloads:Realtime:Transports", transport);
+        await using var app = new PacedJobsApplication().With("Downloads:Realtime:Transports", transport);
         var page = await DownloadManagerPage.OpenAsync(_context, app.BaseAddress);
         // Connected before the job starts, so its events come over the hub rather than a first poll.
         await Expect(page.ConnectionTransport).ToHaveTextAsync(transport);
@@ -36,7 +37,7 @@ public sealed class RealtimeFallbackPageTests(ChromiumFixture chromium) : IClass
     [Fact]
     public async Task With_the_hub_turned_off_polling_carries_the_job_to_completed()
     {
-        await using var app = new DownloadsApplication();
+        await using var app = new PacedJobsApplication();
         var page = await DownloadManagerPage.OpenAsync(_context, app.BaseAddress, "?hub=off");
         await Expect(page.ConnectionTransport).ToHaveTextAsync(PollingLabel);
 
@@ -46,7 +47,7 @@ public sealed class RealtimeFallbackPageTests(ChromiumFixture chromium) : IClass
     [Fact]
     public async Task With_the_hub_unreachable_the_page_falls_back_to_polling_and_completes_the_job()
     {
-        await using var app = new DownloadsApplication().WithHubBlocked();
+        await using var app = new PacedJobsApplication().WithHubBlocked();
         var page = await DownloadManagerPage.OpenAsync(_context, app.BaseAddress);
         await Expect(page.ConnectionTransport).ToHaveTextAsync(PollingLabel);
 

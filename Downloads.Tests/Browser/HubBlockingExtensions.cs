@@ -5,28 +5,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Downloads.Tests.Browser;
 
-/// <summary>
-/// Jobs a person can watch and act on: one file at a time, one second each. Slow enough to click Pause,
-/// Cancel or reload mid-job and to see the bar between 0 and 100, fast enough to keep the suite short.
-/// </summary>
-public sealed class PacedJobsApplication : DownloadsApplication
-{
-    public PacedJobsApplication()
-    {
-        With("Downloads:Processing:DelayMinMs", "1000");
-        With("Downloads:Processing:DelayMaxMs", "1000");
-        With("Downloads:Processing:MaxParallelFilesPerJob", "1");
-    }
-}
-
-/// <summary>The browser tests run one class at a time: two chromiums at once on two cores make timings flaky.</summary>
-[CollectionDefinition(Name)]
-public sealed class BrowserCollection
-{
-    public const string Name = "Browser";
-}
-
-public static class BrowserApplicationExtensions
+public static class HubBlockingExtensions
 {
     /// <summary>
     /// Answers 503 on every <c>/ws</c> path, the way a proxy that does not route the hub would:
