@@ -1,14 +1,20 @@
 using System.Net;
 using Downloads.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http.Connections;
 
 namespace Downloads.Tests.Operations;
 
 /// <summary><c>/metrics</c> after a real job: the Prometheus text shows its counters, histograms and gauges.</summary>
 public sealed class MetricsTests : IClassFixture<DownloadsApplication>
 {
+    private readonly DownloadsApplication _app;
     private readonly DownloadsApi _api;
 
-    public MetricsTests(DownloadsApplication app) => _api = new DownloadsApi(app.CreateApiClient());
+    public MetricsTests(DownloadsApplication app)
+    {
+        _app = app;
+        _api = new DownloadsApi(app.CreateApiClient());
+    }
 
     [Fact]
     public async Task A_finished_job_shows_in_the_scrape()
@@ -31,6 +37,20 @@ public sealed class MetricsTests : IClassFixture<DownloadsApplication>
         metrics.Has("downloads_queue_oldest_age_seconds").Should().BeTrue();
         metrics.Sum("downloads_hangfire_servers").Should().BeGreaterThanOrEqualTo(1);
         metrics.Sum("downloads_hub_messages_sent_total").Should().BeGreaterThanOrEqualTo(1);
+    }
+
+    [Theory]
+    [InlineData(HttpTransportType.WebSockets, "websockets")]
+    [InlineData(HttpTransportType.LongPolling, "longpolling")]
+    public async Task Hub_connections_are_counted_by_transport(HttpTransportType transport, string label)
+    {
+        var job = await _api.InitiateAsync([70000]);
+        await using var client = await JobEventRecorder.FollowAsync(_app.BaseAddress, job.JobId, transport);
+        await client.WaitForTerminalAsync();
+
+        var metrics = await ScrapeAsync(_api.Http);
+
+        metrics.Sum("downloads_hub_connections", $"transport=\"{label}\"").Should().BeGreaterThanOrEqualTo(1, metrics.Text);
     }
 
     public static async Task<PrometheusText> ScrapeAsync(HttpClient http)
