@@ -25,11 +25,6 @@ public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hu
 
     public override async Task OnConnectedAsync()
     {
-        // Counted first: OnDisconnectedAsync runs also when this method throws (unknown job).
-        var transport = Context.Features.Get<IHttpTransportFeature>()?.TransportType.ToString().ToLowerInvariant() ?? "unknown";
-        Context.Items[TransportKey] = transport;
-        metrics.HubConnected(transport);
-
         // Read the id from the path: over long polling the hub's HttpContext carries no route values.
         var path = Context.GetHttpContext()?.Request.Path.Value ?? "";
         var suffix = path.Length > Path.Length ? path[(Path.Length + 1)..].Trim('/') : "";
@@ -44,6 +39,11 @@ public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hu
         }
 
         await base.OnConnectedAsync();
+
+        // Counted last: when this method throws (unknown job) SignalR does not call OnDisconnectedAsync.
+        var transport = Context.Features.Get<IHttpTransportFeature>()?.TransportType.ToString().ToLowerInvariant() ?? "unknown";
+        Context.Items[TransportKey] = transport;
+        metrics.HubConnected(transport);
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)
