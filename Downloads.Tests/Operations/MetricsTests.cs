@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Downloads.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http.Connections;
@@ -39,18 +40,50 @@ public sealed class MetricsTests : IClassFixture<DownloadsApplication>
         metrics.Sum("downloads_hub_messages_sent_total").Should().BeGreaterThanOrEqualTo(1);
     }
 
+    // Read from this host's meter only: other hosts in the process share the meter's name, and their
+    // connections closing would show as negative deltas in this host's scrape.
     [Theory]
     [InlineData(HttpTransportType.WebSockets, "websockets")]
     [InlineData(HttpTransportType.LongPolling, "longpolling")]
-    public async Task Hub_connections_are_counted_by_transport(HttpTransportType transport, string label)
+    public async Task Hub_connections_are_counted_by_transport_while_open(HttpTransportType transport, string label)
     {
         var job = await _api.InitiateAsync([70000]);
-        await using var client = await JobEventRecorder.FollowAsync(_app.BaseAddress, job.JobId, transport);
-        await client.WaitForTerminalAsync();
+        var open = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+        var factory = _app.Services.GetRequiredService<IMeterFactory>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == factory && instrument.Name == "downloads.hub.connections")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, delta, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                open.AddOrUpdate((string)tag.Value!, delta, (_, count) => count + delta);
+            }
+        });
+        listener.Start();
 
-        var metrics = await ScrapeAsync(_api.Http);
+        await using (var client = await JobEventRecorder.FollowAsync(_app.BaseAddress, job.JobId, transport))
+        {
+            await WaitUntilAsync(() => open.GetValueOrDefault(label) == 1);
+        }
 
-        metrics.Sum("downloads_hub_connections", $"transport=\"{label}\"").Should().BeGreaterThanOrEqualTo(1, metrics.Text);
+        await WaitUntilAsync(() => open.GetValueOrDefault(label) == 0);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(TestTimeouts.Default);
+        while (!condition())
+        {
+            await Task.Delay(20, deadline.Token);
+        }
     }
 
     public static async Task<PrometheusText> ScrapeAsync(HttpClient http)
