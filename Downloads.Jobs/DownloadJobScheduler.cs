@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Processing;
+using Downloads.Jobs.Telemetry;
 using Downloads.Jobs.Webhooks;
 using Hangfire;
 using Microsoft.Extensions.Logging;
@@ -16,7 +17,12 @@ public sealed record InitiateOutcome(Guid JobId, int TotalFiles, bool Replayed, 
 /// Nothing here waits on a file.
 /// </summary>
 public sealed partial class DownloadJobScheduler(
-    JobLedger ledger, IJobStore store, BackgroundJobQueue backgroundJobs, WebhookTrigger webhooks, ILogger<DownloadJobScheduler> logger)
+    JobLedger ledger,
+    IJobStore store,
+    BackgroundJobQueue backgroundJobs,
+    WebhookTrigger webhooks,
+    ILogger<DownloadJobScheduler> logger,
+    DownloadsMetrics? metrics = null)
 {
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
@@ -41,7 +47,12 @@ public sealed partial class DownloadJobScheduler(
         var created = false;
         try
         {
-            await ledger.CreateAsync(DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow()), cancellationToken);
+            // The job carries the initiating trace, so its Hangfire runs continue it.
+            var job = DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow()) with
+            {
+                TraceParent = DownloadsTracing.CurrentTraceParent(),
+            };
+            await ledger.CreateAsync(job, cancellationToken);
             created = true;
             await EnqueueAsync(jobId);
         }
@@ -53,6 +64,7 @@ public sealed partial class DownloadJobScheduler(
             throw;
         }
 
+        metrics?.JobInitiated();
         return new InitiateOutcome(jobId, fileIds.Count, Replayed: false, IdempotencyConflict: false);
     }
 

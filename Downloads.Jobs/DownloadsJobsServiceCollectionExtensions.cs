@@ -4,6 +4,7 @@ using Downloads.Jobs.Links;
 using Downloads.Jobs.Processing;
 using Downloads.Jobs.Redis;
 using Downloads.Jobs.Storage;
+using Downloads.Jobs.Telemetry;
 using Downloads.Jobs.Webhooks;
 using Hangfire;
 using Hangfire.AspNetCore;
@@ -43,6 +44,8 @@ public static class DownloadsJobsServiceCollectionExtensions
             services.AddDownloadsRedis(configuration);
         }
 
+        services.AddMetrics();
+        services.TryAddSingleton<DownloadsMetrics>();
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();
         services.TryAddSingleton<IJobEventStream, InMemoryJobEventStream>();
         services.AddSingleton<IJobEventSink>(sp => sp.GetRequiredService<IJobEventStream>());

@@ -1,4 +1,5 @@
 using Downloads.Api.Downloads;
+using Downloads.Api.Operations;
 using Downloads.Jobs;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Mvc;
@@ -23,6 +24,7 @@ public static class HttpServiceCollectionExtensions
             context.ProblemDetails.Extensions.Remove("traceId");
         });
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+        services.AddDownloadsApiDocs();
 
         services.Configure<ForwardedHeadersOptions>(options =>
         {
@@ -36,11 +38,12 @@ public static class HttpServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The HTTP pipeline's front: proxies' headers, request ids, errors as problem+json.</summary>
+    /// <summary>The HTTP pipeline's front: proxies' headers, request ids, request logging, errors as problem+json.</summary>
     public static WebApplication UseDownloadsHttp(this WebApplication app)
     {
         app.UseForwardedHeaders();
         app.UseMiddleware<RequestIdMiddleware>();
+        app.UseDownloadsRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         return app;
@@ -49,6 +52,7 @@ public static class HttpServiceCollectionExtensions
     public static IEndpointRouteBuilder MapDownloadsApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapControllers();
+        endpoints.MapDownloadsApiDocs();
         return endpoints;
     }
 }

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
 using Downloads.Jobs.Storage;
+using Downloads.Jobs.Telemetry;
 using Downloads.Jobs.Webhooks;
 using Hangfire;
 using Hangfire.Server;
@@ -33,6 +34,9 @@ public sealed partial class DownloadJobRunner(
     // Hangfire's default first retry waits 15–45 s; after a short Redis outage a run should resume within seconds.
     private const int RetryAttempts = 10;
 
+    // Hangfire's job cancellation check runs every half second (AddDownloadsWorker); this leaves ample margin.
+    private static readonly TimeSpan DuplicateRunAbortWait = TimeSpan.FromSeconds(3);
+
     private readonly ProcessingOptions _processing = processingOptions.Value;
 
     /// <summary>Starts the job (queued → processing) and its first files; also after a resume.</summary>
@@ -41,6 +45,8 @@ public sealed partial class DownloadJobRunner(
     [Queue(Queue)]
     public async Task DispatchAsync(Guid jobId, CancellationToken cancellationToken)
     {
+        using var scope = BeginJobScope(jobId, fileId: null, hangfireJobId: null);
+        using var activity = DownloadsTracing.StartJobActivity("download.dispatch", await TraceParentAsync(jobId, cancellationToken), jobId);
         var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Start(job, now), cancellationToken);
         if (update is null)
         {
@@ -48,6 +54,7 @@ public sealed partial class DownloadJobRunner(
             return;
         }
 
+        LogDispatched(logger, update.Job.Status, update.Job.Files.Length);
         await StartFilesAsync(update.Job);
     }
 
@@ -57,7 +64,10 @@ public sealed partial class DownloadJobRunner(
     [Queue(Queue)]
     public async Task PrepareFileAsync(Guid jobId, long fileId, PerformContext? context, CancellationToken cancellationToken)
     {
-        var owner = context?.BackgroundJob.Id ?? throw new InvalidOperationException("Runs under Hangfire only.");
+        var hangfireJobId = context?.BackgroundJob.Id ?? throw new InvalidOperationException("Runs under Hangfire only.");
+        var owner = JobTransitions.RunOwner(hangfireJobId);
+        using var scope = BeginJobScope(jobId, fileId, hangfireJobId);
+        using var activity = DownloadsTracing.StartJobActivity("download.prepare_file", await TraceParentAsync(jobId, cancellationToken), jobId, fileId);
         var claim = await ledger.UpdateAsync(
             jobId, (job, now) => JobTransitions.ClaimFile(job, fileId, owner, _processing.MaxParallelFilesPerJob, now), cancellationToken);
         if (claim is null || !Owns(claim.Job, fileId, owner))
@@ -97,11 +107,22 @@ public sealed partial class DownloadJobRunner(
         {
             // The job was cancelled, or the file taken from this run: its state is already recorded.
             LogFileStopped(logger, jobId, fileId);
+            if (await SurvivesAsDuplicateAsync(jobId, fileId, owner, cancellationToken))
+            {
+                // Hangfire kept this run and aborted the other: take the file back.
+                await PrepareFileAsync(jobId, fileId, context, cancellationToken);
+            }
+
             return;
         }
 
         if (outcome is not null)
         {
+            if (outcome.Job.IndexOf(fileId) is var index and >= 0 && outcome.Job.Files[index] is { } ended)
+            {
+                LogFileEnded(logger, fileId, ended.Status, ended.Attempts, ended.ErrorCode);
+            }
+
             await StartFilesAsync(outcome.Job);
             await webhooks.EnsureDeliveryAsync(outcome.Job, cancellationToken);
         }
@@ -146,6 +167,49 @@ public sealed partial class DownloadJobRunner(
         }
     }
 
+    // Hangfire sometimes delivers one job to two workers at once (seen on a shutdown hand-back), and the file's
+    // claim may go to either run. Hangfire keeps one of them and aborts the other's token within its cancellation
+    // check (half a second). A run that lost the claim waits for that: aborted, it ends without a state change;
+    // still alive, it is the run Hangfire kept, and takes the file back. Ending normally instead would mark the
+    // Hangfire job succeeded and get the run that holds the file aborted, leaving the file in flight for good.
+    private async Task<bool> SurvivesAsDuplicateAsync(Guid jobId, long fileId, string owner, CancellationToken cancellationToken)
+    {
+        if (await ledger.GetAsync(jobId, CancellationToken.None) is not { } job
+            || job.IndexOf(fileId) is not (>= 0 and var index)
+            || job.Files[index] is not { Status: Contracts.FileStatus.Processing, Owner: { } holder }
+            || holder == owner
+            || !JobTransitions.SameHangfireJob(holder, owner))
+        {
+            return false;
+        }
+
+        LogDuplicateRun(logger, jobId, fileId);
+        await Task.Delay(DuplicateRunAbortWait, ledger.Time, cancellationToken);
+        return true;
+    }
+
+    // Every line a run writes carries the download job, the file and the Hangfire job: an operator can go from one to the other.
+    private IDisposable? BeginJobScope(Guid jobId, long? fileId, string? hangfireJobId)
+    {
+        var properties = new Dictionary<string, object?> { ["JobId"] = jobId };
+        if (fileId is not null)
+        {
+            properties["FileId"] = fileId;
+        }
+
+        if (hangfireJobId is not null)
+        {
+            properties["HangfireJobId"] = hangfireJobId;
+        }
+
+        return logger.BeginScope(properties);
+    }
+
+    // One read of the job for its stored traceparent, so the run is a child span of the initiate request. The span
+    // itself is started by the caller: Activity.Current set inside an async method does not flow back out of it.
+    private async Task<string?> TraceParentAsync(Guid jobId, CancellationToken cancellationToken) =>
+        DownloadsTracing.Source.HasListeners() && await ledger.GetAsync(jobId, cancellationToken) is { } job ? job.TraceParent : null;
+
     private Task<JobUpdate?> FailAsync(Guid jobId, long fileId, string owner, string errorCode, string error, CancellationToken cancellationToken) =>
         ledger.UpdateAsync(jobId, (job, now) => JobTransitions.FailFile(job, fileId, owner, errorCode, error, now), cancellationToken);
 
@@ -168,11 +232,21 @@ public sealed partial class DownloadJobRunner(
         return index >= 0 && job.Files[index] is { Status: Contracts.FileStatus.Processing } file && file.Owner == owner;
     }
 
+    // JobId, FileId and HangfireJobId come from the run's scope.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dispatched: job is {Status} with {TotalFiles} file(s)")]
+    private static partial void LogDispatched(ILogger logger, Contracts.JobStatus status, int totalFiles);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "File {FileId} ended {FileStatus} after {Attempts} attempt(s) {ErrorCode}")]
+    private static partial void LogFileEnded(ILogger logger, long fileId, Contracts.FileStatus fileStatus, int attempts, string? errorCode);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Download job {JobId} no longer exists; nothing to dispatch")]
     private static partial void LogJobGone(ILogger logger, Guid jobId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "File {FileId} of download job {JobId} failed after its retries")]
     private static partial void LogFileFailed(ILogger logger, Exception exception, Guid jobId, long fileId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Hangfire runs file {FileId} of download job {JobId} twice; this run lost the claim and waits to be aborted or to take it back")]
+    private static partial void LogDuplicateRun(ILogger logger, Guid jobId, long fileId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A progress tick of file {FileId} of download job {JobId} was skipped: the job store is unavailable")]
     private static partial void LogTickSkipped(ILogger logger, Exception exception, Guid jobId, long fileId);

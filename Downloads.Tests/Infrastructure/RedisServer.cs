@@ -77,6 +77,7 @@ public sealed class RedisServer : IAsyncDisposable
         };
         _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
         _process.BeginOutputReadLine();
+        WatchForTestRunEnd(_process.Id);
         await WaitUntilAnswersAsync();
     }
 
@@ -121,10 +122,17 @@ public sealed class RedisServer : IAsyncDisposable
                 $"{EndpointVariable} is not set: CI must start Redis for the tests (see .ci/run), e.g. {EndpointVariable}=127.0.0.1:6390.");
         }
 
-        var server = await StartPrivateAsync();
-        // The test run's own server goes with the test run.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => server._process?.Kill();
-        return server;
+        // The test run's own server goes with the test run (see WatchForTestRunEnd).
+        return await StartPrivateAsync();
+    }
+
+    // The test host may be ended without running exit handlers: a watchdog takes this server down with it
+    // (checking first that the pid is still this server, not a reused one).
+    private void WatchForTestRunEnd(int serverPid)
+    {
+        var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; "
+            + $"tr '\\0' ' ' < /proc/{serverPid}/cmdline 2>/dev/null | grep -q ':{Port}' && kill {serverPid}";
+        using var watchdog = Process.Start(new ProcessStartInfo("bash", ["-c", script]) { UseShellExecute = false });
     }
 
     private static int FreePort()

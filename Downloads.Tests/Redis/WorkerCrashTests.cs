@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Downloads.Contracts;
+using Downloads.Jobs.Storage;
 using Downloads.Tests.Infrastructure;
 
 namespace Downloads.Tests.Redis;
@@ -62,16 +64,22 @@ public sealed class WorkerShutdownTests
         var stopping = deployment.Process("worker");
 
         var job = await api.InitiateAsync(WorkerCrashTests.EightExistingFiles);
-        await api.WaitForAsync(job.JobId, s => s.Progress.Completed >= 1 && s.Progress.CurrentFile is not null);
+        var before = await api.WaitForAsync(job.JobId, s => s.Progress.Completed >= 1 && s.Progress.CurrentFile is not null);
         var sinceStop = Stopwatch.StartNew();
         await stopping.TerminateAsync();
         var shutdown = sinceStop.Elapsed;
-        deployment.Node("worker");
+        var opened = new ConcurrentDictionary<long, int>();
+        deployment.Node("worker", app => app.WithServices(services =>
+            services.AddSingleton<IFileStorage>(new CountingFileStorage(new SyntheticFileStorage(), opened))));
 
         var ended = await api.WaitForEndAsync(job.JobId, TimeSpan.FromSeconds(30));
 
         shutdown.Should().BeLessThan(TimeSpan.FromSeconds(15), "the file runs stop at the shutdown token instead of running out the shutdown timeout");
         ended.Status.Should().Be(JobStatus.Completed, stopping.Output);
-        ended.Results.Should().OnlyContain(r => r.Status == FileStatus.Completed && r.Attempts <= 2);
+        ended.Results.Should().OnlyContain(r => r.Status == FileStatus.Completed);
+        var completedBefore = before.Results.Where(r => r.Status == FileStatus.Completed).Select(r => r.FileId).ToHashSet();
+        ended.Results.Where(r => completedBefore.Contains(r.FileId)).Should().OnlyContain(r => r.Attempts == 1);
+        opened.Keys.Should().NotIntersectWith(completedBefore);
+        opened.Values.Should().OnlyContain(count => count == 1, "a handed-back file is prepared once, even when Hangfire delivers its run twice");
     }
 }
