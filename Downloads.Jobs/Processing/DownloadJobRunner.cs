@@ -214,9 +214,13 @@ public sealed partial class DownloadJobRunner(
         ledger.UpdateAsync(jobId, (job, now) => JobTransitions.FailFile(job, fileId, owner, errorCode, error, now), cancellationToken);
 
     /// <summary>Enqueues a run for each file the job may start now. A duplicate run is harmless: the claim decides.</summary>
-    private async Task StartFilesAsync(DownloadJob job) =>
-        await Task.WhenAll(JobTransitions.FilesToStart(job, _processing.MaxParallelFilesPerJob)
-            .Select(fileId => backgroundJobs.EnqueueAsync<DownloadJobRunner>(r => r.PrepareFileAsync(job.Id, fileId, null, CancellationToken.None))));
+    private async Task StartFilesAsync(DownloadJob job)
+    {
+        foreach (var fileId in JobTransitions.FilesToStart(job, _processing.MaxParallelFilesPerJob))
+        {
+            await backgroundJobs.EnqueueAsync<DownloadJobRunner>(r => r.PrepareFileAsync(job.Id, fileId, null, CancellationToken.None));
+        }
+    }
 
     private static void StopUnlessOwned(JobUpdate? update, long fileId, string owner, CancellationTokenSource stop)
     {
