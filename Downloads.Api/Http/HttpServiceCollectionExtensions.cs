@@ -26,8 +26,15 @@ public static class HttpServiceCollectionExtensions
 
         services.Configure<ForwardedHeadersOptions>(options =>
         {
-            // Honoured from trusted proxies only: loopback by default, more under ForwardedHeaders:KnownProxies.
+            // Honoured from trusted proxies only: loopback (unless ForwardedHeaders:TrustLoopback is false),
+            // and the addresses under ForwardedHeaders:KnownProxies.
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            if (!configuration.GetValue("ForwardedHeaders:TrustLoopback", defaultValue: true))
+            {
+                options.KnownIPNetworks.Clear();
+                options.KnownProxies.Clear();
+            }
+
             foreach (var proxy in configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [])
             {
                 options.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
