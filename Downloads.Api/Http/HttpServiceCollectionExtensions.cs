@@ -39,6 +39,12 @@ public static class HttpServiceCollectionExtensions
             {
                 options.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
             }
+
+            // With both lists empty the middleware would trust every address: trust none instead.
+            if (options.KnownIPNetworks.Count == 0 && options.KnownProxies.Count == 0)
+            {
+                options.ForwardedHeaders = ForwardedHeaders.None;
+            }
         });
         return services;
     }
