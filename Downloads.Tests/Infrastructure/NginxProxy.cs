@@ -77,13 +77,21 @@ public sealed partial class NginxProxy : IAsyncDisposable
 
         var directory = Directory.CreateTempSubdirectory("downloads-nginx-").FullName;
         var confD = Directory.CreateDirectory(Path.Combine(directory, "conf.d")).FullName;
-        Directory.CreateDirectory(Path.Combine(directory, "temp")); // nginx creates the temp paths, not their parent
+        var temp = Directory.CreateDirectory(Path.Combine(directory, "temp")).FullName; // nginx creates the temp paths, not their parent
+        // Workers of a root master run as nobody: they must reach the temp paths (which nginx hands to them).
+        const UnixFileMode traversable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(directory, traversable);
+            File.SetUnixFileMode(temp, traversable);
+        }
         var site = Path.GetFileNameWithoutExtension(template);
         await File.WriteAllTextAsync(Path.Combine(confD, site), Render(template, values));
         await File.WriteAllTextAsync(
             Path.Combine(confD, Path.GetFileNameWithoutExtension(SharedPart)),
             (editSharedPart ?? (text => text))(Render(SharedPart, values)));
-        await File.WriteAllTextAsync(Path.Combine(directory, "nginx.conf"), MainConfig(site));
+        File.Copy(RepositoryFiles.PathOf("deploy", "nginx", "nginx.conf"), Path.Combine(directory, "nginx.conf"));
 
         var start = new ProcessStartInfo(nginx,
             ["-p", directory + "/", "-c", Path.Combine(directory, "nginx.conf"), "-e", Path.Combine(directory, "error.log"),
@@ -141,22 +149,6 @@ public sealed partial class NginxProxy : IAsyncDisposable
             ? value
             : throw new InvalidOperationException($"{template} uses ${{{match.Groups[1].Value}}}, which the test did not set."));
     }
-
-    // What the official image's /etc/nginx/nginx.conf provides around conf.d/*.conf, with every path inside our folder.
-    private static string MainConfig(string site) => $$"""
-        {{(Environment.UserName == "root" ? "user root;" : "")}}
-        worker_processes 1;
-        events { worker_connections 1024; }
-        http {
-            access_log access.log;
-            client_body_temp_path temp/client_body;
-            proxy_temp_path temp/proxy;
-            fastcgi_temp_path temp/fastcgi;
-            uwsgi_temp_path temp/uwsgi;
-            scgi_temp_path temp/scgi;
-            include conf.d/{{site}};
-        }
-        """;
 
     private async Task WaitUntilListeningAsync(int port)
     {
