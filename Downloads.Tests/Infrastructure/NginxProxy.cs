@@ -55,11 +55,11 @@ public sealed partial class NginxProxy : IAsyncDisposable
     /// <summary>
     /// Renders <paramref name="template"/> (and the shared part it includes) with <paramref name="variables"/> and starts
     /// nginx on it. <c>LISTEN_PORT</c> is chosen here (a free loopback port); <c>PROXY_READ_TIMEOUT</c> defaults to
-    /// nginx's 60s and <c>FORWARDED_PROTO</c> to <c>$scheme</c>. <paramref name="editSharedPart"/> changes the rendered
-    /// shared part, to build a misconfigured variant.
+    /// nginx's 60s and <c>FORWARDED_PROTO</c> to <c>$scheme</c>. <paramref name="edit"/> changes a rendered file (given its
+    /// template's name and text), to build a misconfigured variant.
     /// </summary>
     public static async Task<NginxProxy> StartAsync(
-        string template, IReadOnlyDictionary<string, string> variables, Func<string, string>? editSharedPart = null)
+        string template, IReadOnlyDictionary<string, string> variables, Func<string, string, string>? edit = null)
     {
         var nginx = FindNginx();
         var port = FreeLoopbackPort();
@@ -86,11 +86,11 @@ public sealed partial class NginxProxy : IAsyncDisposable
             File.SetUnixFileMode(directory, traversable);
             File.SetUnixFileMode(temp, traversable);
         }
-        var site = Path.GetFileNameWithoutExtension(template);
-        await File.WriteAllTextAsync(Path.Combine(confD, site), Render(template, values));
-        await File.WriteAllTextAsync(
-            Path.Combine(confD, Path.GetFileNameWithoutExtension(SharedPart)),
-            (editSharedPart ?? (text => text))(Render(SharedPart, values)));
+        foreach (var file in new[] { template, SharedPart })
+        {
+            var text = Render(file, values);
+            await File.WriteAllTextAsync(Path.Combine(confD, Path.GetFileNameWithoutExtension(file)), edit is null ? text : edit(file, text));
+        }
         File.Copy(RepositoryFiles.PathOf("deploy", "nginx", "nginx.conf"), Path.Combine(directory, "nginx.conf"));
 
         var start = new ProcessStartInfo(nginx,
@@ -116,16 +116,20 @@ public sealed partial class NginxProxy : IAsyncDisposable
     }
 
     /// <summary>A proxy that does not pass the WebSocket handshake on (no <c>Upgrade</c>/<c>Connection</c>), like many old or default setups.</summary>
-    public static string WithoutUpgradeHeaders(string sharedPart)
-    {
-        var lines = sharedPart.Split('\n');
-        var kept = lines.Where(l => !UpgradeHeaderLine().IsMatch(l)).ToArray();
-        if (lines.Length - kept.Length != 2)
-        {
-            throw new InvalidOperationException($"{SharedPart} no longer sets Upgrade and Connection on lines of their own; update this test variant.");
-        }
+    public static string WithoutUpgradeHeaders(string template, string text) =>
+        template == SharedPart ? RemoveLines(template, text, UpgradeHeaderLine(), expected: 2) : text;
 
-        return string.Join('\n', kept);
+    /// <summary>Plain round robin across the API nodes: no affinity.</summary>
+    public static string WithoutAffinity(string template, string text) =>
+        template == MultiNode ? RemoveLines(template, text, AffinityLine(), expected: 1) : text;
+
+    private static string RemoveLines(string template, string text, Regex line, int expected)
+    {
+        var lines = text.Split('\n');
+        var kept = lines.Where(l => !line.IsMatch(l)).ToArray();
+        return lines.Length - kept.Length == expected
+            ? string.Join('\n', kept)
+            : throw new InvalidOperationException($"{template} no longer has {expected} line(s) matching {line}; update this test variant.");
     }
 
     public async ValueTask DisposeAsync()
@@ -205,4 +209,7 @@ public sealed partial class NginxProxy : IAsyncDisposable
 
     [GeneratedRegex(@"^\s*proxy_set_header\s+(Upgrade|Connection)\s")]
     private static partial Regex UpgradeHeaderLine();
+
+    [GeneratedRegex(@"^\s*(hash|ip_hash)\b")]
+    private static partial Regex AffinityLine();
 }
