@@ -85,11 +85,14 @@ public sealed class SingleNodeProxyTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task Absolute_urls_follow_forwarded_headers_of_trusted_proxies_only(bool trustLoopback)
+    [InlineData(true, null, true)]
+    [InlineData(false, null, false)]
+    [InlineData(false, "127.0.0.0/8", true)]
+    public async Task Absolute_urls_follow_forwarded_headers_of_trusted_proxies_only(bool trustLoopback, string? knownNetwork, bool trusted)
     {
-        await using var app = new DownloadsApplication().With("ForwardedHeaders:TrustLoopback", trustLoopback ? "true" : "false");
+        await using var app = new DownloadsApplication()
+            .With("ForwardedHeaders:TrustLoopback", trustLoopback ? "true" : "false")
+            .With("ForwardedHeaders:KnownNetworks:0", knownNetwork);
         // TLS ends in front of this nginx (as behind Cloudflare): it tells the service https.
         await using var proxy = await NginxProxy.StartAsync(NginxProxy.SingleNode, new Dictionary<string, string>
         {
@@ -102,8 +105,8 @@ public sealed class SingleNodeProxyTests
         var job = (await response.Content.ReadFromJsonAsync<InitiateDownloadResponse>(DownloadsApi.Json))!;
 
         // Untrusted, the service sees only what nginx sent as Host: its upstream's name.
-        var host = trustLoopback ? proxy.BaseAddress.Authority : "downloads-api";
-        var (scheme, wsScheme) = trustLoopback ? ("https", "wss") : ("http", "ws");
+        var host = trusted ? proxy.BaseAddress.Authority : "downloads-api";
+        var (scheme, wsScheme) = trusted ? ("https", "wss") : ("http", "ws");
         job.WebsocketUrl.Should().Be($"{wsScheme}://{host}/ws/download/{job.JobId}");
         job.HubUrl.Should().Be($"{scheme}://{host}/ws/download/{job.JobId}");
         job.StatusUrl.Should().Be($"{scheme}://{host}/v1/download/status/{job.JobId}");
