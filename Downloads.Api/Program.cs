@@ -1,6 +1,7 @@
 using Downloads.Api;
 using Downloads.Api.Http;
 using Downloads.Api.Operations;
+using Downloads.Api.Protection;
 using Downloads.Api.Realtime;
 using Downloads.Jobs;
 
@@ -12,7 +13,9 @@ builder.Services
     .AddDownloadsJobs(builder.Configuration)
     .AddDownloadsRealtime(builder.Configuration)
     .AddDownloadsHttp(builder.Configuration)
-    .AddDownloadsOperations(builder.Configuration, role);
+    .AddDownloadsOperations(builder.Configuration, role)
+    .AddDownloadsTelemetry(builder.Configuration, role)
+    .AddDownloadsProtection(builder.Configuration);
 if (role.RunsJobs())
 {
     builder.Services.AddDownloadsWorker();
@@ -20,13 +23,14 @@ if (role.RunsJobs())
 
 var app = builder.Build();
 app.UseDownloadsHttp();
+app.UseDownloadsProtection();
 if (role.ServesApi())
 {
     app.UseDefaultFiles();
     app.UseStaticFiles();
     app.MapDownloadsApi();
     app.MapDownloadsRealtime();
-    app.MapDownloadsDashboard(app.Configuration);
+    app.MapDownloadsDashboard();
 }
 
 app.MapDownloadsOperations();

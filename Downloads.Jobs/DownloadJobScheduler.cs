@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Processing;
+using Downloads.Jobs.Telemetry;
 using Downloads.Jobs.Webhooks;
 using Hangfire;
 
@@ -14,7 +15,8 @@ public sealed record InitiateOutcome(Guid JobId, int TotalFiles, bool Replayed, 
 /// What the API asks of the pipeline: create a job and enqueue its dispatch; cancel, pause and resume.
 /// Nothing here waits on a file.
 /// </summary>
-public sealed class DownloadJobScheduler(JobLedger ledger, IJobStore store, IBackgroundJobClient backgroundJobs, WebhookTrigger webhooks)
+public sealed class DownloadJobScheduler(
+    JobLedger ledger, IJobStore store, IBackgroundJobClient backgroundJobs, WebhookTrigger webhooks, DownloadsMetrics? metrics = null)
 {
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
@@ -38,7 +40,12 @@ public sealed class DownloadJobScheduler(JobLedger ledger, IJobStore store, IBac
 
         try
         {
-            await ledger.CreateAsync(DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow()), cancellationToken);
+            // The job carries the initiating trace, so its Hangfire runs continue it.
+            var job = DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow()) with
+            {
+                TraceParent = DownloadsTracing.CurrentTraceParent(),
+            };
+            await ledger.CreateAsync(job, cancellationToken);
             backgroundJobs.Enqueue<DownloadJobRunner>(r => r.DispatchAsync(jobId, CancellationToken.None));
         }
         catch when (idempotencyKey is not null)
@@ -48,6 +55,7 @@ public sealed class DownloadJobScheduler(JobLedger ledger, IJobStore store, IBac
             throw;
         }
 
+        metrics?.JobInitiated();
         return new InitiateOutcome(jobId, fileIds.Count, Replayed: false, IdempotencyConflict: false);
     }
 

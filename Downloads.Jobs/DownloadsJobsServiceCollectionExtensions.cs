@@ -3,6 +3,7 @@ using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
 using Downloads.Jobs.Processing;
 using Downloads.Jobs.Storage;
+using Downloads.Jobs.Telemetry;
 using Downloads.Jobs.Webhooks;
 using Hangfire;
 using Hangfire.AspNetCore;
@@ -33,6 +34,8 @@ public static class DownloadsJobsServiceCollectionExtensions
             sp.GetRequiredService<IHostEnvironment>(), "Downloads:Links:SigningKey", o => o.SigningKey));
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<DownloadsMetrics>();
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();
         services.TryAddSingleton<IJobEventStream, InMemoryJobEventStream>();
         services.AddSingleton<IJobEventSink>(sp => sp.GetRequiredService<IJobEventStream>());

@@ -1,10 +1,12 @@
 using Downloads.Api.Http;
+using Downloads.Api.Protection;
 using Downloads.Contracts;
 using Downloads.Jobs;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Storage;
 using Downloads.Jobs.Webhooks;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace Downloads.Api.Downloads;
 
@@ -12,6 +14,7 @@ namespace Downloads.Api.Downloads;
 [ApiController]
 [Route("v1/download")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
+[ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
 public sealed class DownloadsController(
     DownloadJobScheduler scheduler, JobLedger ledger, IWebhookDeliveryStore webhookDeliveries, WebhookTargetGuard webhookTargets)
     : ControllerBase
@@ -25,10 +28,13 @@ public sealed class DownloadsController(
     [HttpPost("initiate")]
     [Consumes("application/json")]
     [RequestSizeLimit(64 * 1024)]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.InitiatePolicy)]
+    [ServiceFilter<ActiveJobLimitFilter>]
     [ProducesResponseType<InitiateDownloadResponse>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status415UnsupportedMediaType, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status422UnprocessableEntity, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     public async Task<IActionResult> Initiate(
         [FromBody] InitiateDownloadRequest request,
         CancellationToken cancellationToken)

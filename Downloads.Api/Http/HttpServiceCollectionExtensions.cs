@@ -1,4 +1,5 @@
 using Downloads.Api.Downloads;
+using Downloads.Api.Operations;
 using Downloads.Jobs;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Mvc;
@@ -23,6 +24,7 @@ public static class HttpServiceCollectionExtensions
             context.ProblemDetails.Extensions.Remove("traceId");
         });
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+        services.AddDownloadsApiDocs();
 
         services.Configure<ForwardedHeadersOptions>(options =>
         {
@@ -58,11 +60,12 @@ public static class HttpServiceCollectionExtensions
     private static IEnumerable<string> ConfiguredList(IConfiguration configuration, string key) =>
         configuration.GetSection(key).GetChildren().Select(c => c.Value).OfType<string>().Where(v => v.Trim().Length > 0);
 
-    /// <summary>The HTTP pipeline's front: proxies' headers, request ids, errors as problem+json.</summary>
+    /// <summary>The HTTP pipeline's front: proxies' headers, request ids, request logging, errors as problem+json.</summary>
     public static WebApplication UseDownloadsHttp(this WebApplication app)
     {
         app.UseForwardedHeaders();
         app.UseMiddleware<RequestIdMiddleware>();
+        app.UseDownloadsRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         return app;
@@ -71,6 +74,7 @@ public static class HttpServiceCollectionExtensions
     public static IEndpointRouteBuilder MapDownloadsApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapControllers();
+        endpoints.MapDownloadsApiDocs();
         return endpoints;
     }
 }

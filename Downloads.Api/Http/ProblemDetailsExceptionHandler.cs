@@ -1,4 +1,5 @@
 using Downloads.Jobs.Ledger;
+using Downloads.Jobs.Telemetry;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using StackExchange.Redis;
@@ -6,7 +7,8 @@ using StackExchange.Redis;
 namespace Downloads.Api.Http;
 
 /// <summary>The one mapping from exceptions to problem+json. No answer ever carries a stack trace.</summary>
-public sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsService problems, ILogger<ProblemDetailsExceptionHandler> logger)
+public sealed partial class ProblemDetailsExceptionHandler(
+    IProblemDetailsService problems, ILogger<ProblemDetailsExceptionHandler> logger, DownloadsMetrics metrics)
     : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
@@ -31,6 +33,7 @@ public sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsServic
         httpContext.Response.StatusCode = status;
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
+            metrics.RedisError("api");
             httpContext.Response.Headers.RetryAfter = "5";
         }
 

@@ -1,36 +1,48 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using Hangfire.Dashboard;
+using Microsoft.Extensions.Options;
 
 namespace Downloads.Api.Operations;
 
 /// <summary>
-/// With <c>Downloads:Dashboard:Username</c>/<c>Password</c> set: HTTP basic authentication. Without: local requests only.
+/// Who may open <c>/hangfire</c>. With <c>Downloads:Dashboard:Username</c>/<c>Password</c> set: HTTP basic
+/// authentication (outside Development also for local requests, so a proxy on the same host cannot open it
+/// to everyone). Without credentials, or in Development: local requests only. A refused request is a 401.
 /// </summary>
-public sealed class DashboardAuthorizationFilter(IConfiguration configuration) : IDashboardAuthorizationFilter
+public sealed class DashboardAuthorizationFilter(IOptions<DashboardAccessOptions> options, IHostEnvironment environment)
+    : IDashboardAuthorizationFilter
 {
-    public bool Authorize(DashboardContext context)
-    {
-        var http = context.GetHttpContext();
-        var username = configuration["Downloads:Dashboard:Username"];
-        var password = configuration["Downloads:Dashboard:Password"];
-        if (string.IsNullOrEmpty(username) || string.IsNullOrEmpty(password))
-        {
-            return IsLocal(http);
-        }
+    public bool Authorize(DashboardContext context) => Authorize(context.GetHttpContext());
 
-        if (AuthenticationHeaderValue.TryParse(http.Request.Headers.Authorization, out var header)
-            && string.Equals(header.Scheme, "Basic", StringComparison.OrdinalIgnoreCase)
-            && header.Parameter is { } parameter
-            && Matches(parameter, $"{username}:{password}"))
+    internal bool Authorize(HttpContext http)
+    {
+        var access = options.Value;
+        if (access.HasCredentials && HasValidCredentials(http, access))
         {
             return true;
         }
 
-        http.Response.Headers.WWWAuthenticate = "Basic realm=\"Hangfire dashboard\"";
+        if ((!access.HasCredentials || environment.IsDevelopment()) && IsLocal(http))
+        {
+            return true;
+        }
+
+        if (access.HasCredentials)
+        {
+            http.Response.Headers.WWWAuthenticate = "Basic realm=\"Hangfire dashboard\", charset=\"UTF-8\"";
+        }
+
         return false;
     }
+
+    private static bool HasValidCredentials(HttpContext http, DashboardAccessOptions access) =>
+        AuthenticationHeaderValue.TryParse(http.Request.Headers.Authorization, out var header)
+        && string.Equals(header.Scheme, "Basic", StringComparison.OrdinalIgnoreCase)
+        && header.Parameter is { } parameter
+        && Matches(parameter, $"{access.Username}:{access.Password}");
 
     private static bool Matches(string parameter, string expected)
     {
@@ -45,7 +57,8 @@ public sealed class DashboardAuthorizationFilter(IConfiguration configuration) :
         }
     }
 
+    // After the forwarded headers middleware: a request through a trusted proxy has the client's address here.
     private static bool IsLocal(HttpContext http) =>
         http.Connection.RemoteIpAddress is { } remote
-        && (System.Net.IPAddress.IsLoopback(remote) || remote.Equals(http.Connection.LocalIpAddress));
+        && (IPAddress.IsLoopback(remote) || remote.Equals(http.Connection.LocalIpAddress));
 }

@@ -3,7 +3,9 @@ using Downloads.Jobs;
 using Hangfire;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Serilog;
+using Serilog.Events;
 using Serilog.Formatting.Compact;
 
 namespace Downloads.Api.Operations;
@@ -12,34 +14,51 @@ public static class OperationsServiceCollectionExtensions
 {
     public const string ReadyTag = "ready";
 
-    /// <summary>Serilog (console, or compact JSON with <c>Downloads:Logging:Json=true</c>) and health checks.</summary>
+    public const string DashboardPath = "/hangfire";
+
+    /// <summary>
+    /// Serilog (console, or compact JSON with <c>Downloads:Logging:Json=true</c>; sinks registered as
+    /// <see cref="Serilog.Core.ILogEventSink"/> too), health checks, and the dashboard's access options.
+    /// </summary>
     public static IServiceCollection AddDownloadsOperations(this IServiceCollection services, IConfiguration configuration, NodeRole role)
     {
-        services.AddSerilog((sp, logger) =>
-        {
-            logger.ReadFrom.Configuration(configuration)
-                .Enrich.FromLogContext()
-                .Enrich.WithProperty("Role", role.ToString().ToLowerInvariant())
-                .Enrich.WithProperty("Node", Environment.MachineName);
-            if (configuration.GetValue<bool>("Downloads:Logging:Json"))
-            {
-                logger.WriteTo.Console(new RenderedCompactJsonFormatter());
-            }
-            else
-            {
-                logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
-            }
-        });
+        // preserveStaticLogger: this host's logger is its own, not Serilog's static one (tests run several hosts in one process).
+        services.AddSerilog((sp, logger) => ConfigureLogging(logger, sp, configuration, role), preserveStaticLogger: true);
 
+        // Readiness: every check tagged ReadyTag. Redis adds its own check with that tag where it is configured.
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", tags: [ReadyTag])
             .AddCheck<HangfireHealthCheck>("hangfire", tags: [ReadyTag]);
+
+        services.AddOptions<DashboardAccessOptions>().BindConfiguration(DashboardAccessOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<DashboardAuthorizationFilter>();
         return services;
     }
 
-    /// <summary><c>/health</c> (liveness), <c>/health/ready</c> (each dependency), <c>/hangfire</c>.</summary>
+    /// <summary>
+    /// Request logging: one line per request with its path (never its query string: download links carry their
+    /// signature there) and request id; scrapes and probes at Debug.
+    /// </summary>
+    public static WebApplication UseDownloadsRequestLogging(this WebApplication app)
+    {
+        app.UseSerilogRequestLogging(options =>
+        {
+            // This host's logger, not the static one (several hosts may share a process, as in tests).
+            options.Logger = app.Services.GetService<Serilog.ILogger>();
+            options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
+            options.EnrichDiagnosticContext = (diagnostics, http) => diagnostics.Set("RequestId", http.TraceIdentifier);
+            options.GetLevel = (http, _, exception) =>
+                exception is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : http.Request.Path.StartsWithSegments("/health") || http.Request.Path.StartsWithSegments(TelemetryServiceCollectionExtensions.MetricsPath) ? LogEventLevel.Debug
+                : LogEventLevel.Information;
+        });
+        return app;
+    }
+
+    /// <summary><c>/health</c> (liveness), <c>/health/ready</c> (each dependency), <c>/metrics</c>: on every role.</summary>
     public static IEndpointRouteBuilder MapDownloadsOperations(this IEndpointRouteBuilder endpoints)
     {
+        endpoints.MapDownloadsMetrics();
         endpoints.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync });
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
@@ -49,17 +68,37 @@ public static class OperationsServiceCollectionExtensions
         return endpoints;
     }
 
-    /// <summary>The Hangfire dashboard: local requests only, or basic authentication when credentials are configured.</summary>
-    public static IEndpointRouteBuilder MapDownloadsDashboard(this IEndpointRouteBuilder endpoints, IConfiguration configuration)
+    /// <summary>The Hangfire dashboard at <c>/hangfire</c>; see <see cref="DashboardAuthorizationFilter"/> for who may open it.</summary>
+    public static IEndpointRouteBuilder MapDownloadsDashboard(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapHangfireDashboard("/hangfire", new DashboardOptions
+        var access = endpoints.ServiceProvider.GetRequiredService<IOptions<DashboardAccessOptions>>();
+        endpoints.MapHangfireDashboard(DashboardPath, new DashboardOptions
         {
-            Authorization = [new DashboardAuthorizationFilter(configuration)],
-            IsReadOnlyFunc = _ => configuration.GetValue<bool>("Downloads:Dashboard:ReadOnly"),
+            Authorization = [endpoints.ServiceProvider.GetRequiredService<DashboardAuthorizationFilter>()],
+            IsReadOnlyFunc = _ => access.Value.ReadOnly,
             DashboardTitle = "Downloads — jobs",
             DisplayStorageConnectionString = false,
         });
         return endpoints;
+    }
+
+    private static void ConfigureLogging(LoggerConfiguration logger, IServiceProvider services, IConfiguration configuration, NodeRole role)
+    {
+        logger.ReadFrom.Configuration(configuration)
+            .ReadFrom.Services(services)
+            // This category writes full URLs, query strings included, and download links carry their signature there.
+            .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LogEventLevel.Warning)
+            .Enrich.FromLogContext()
+            .Enrich.WithProperty("Role", role.ToString().ToLowerInvariant())
+            .Enrich.WithProperty("Node", Environment.MachineName);
+        if (configuration.GetValue<bool>("Downloads:Logging:Json"))
+        {
+            logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+        }
+        else
+        {
+            logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+        }
     }
 
     private static Task WriteHealthAsync(HttpContext context, HealthReport report)

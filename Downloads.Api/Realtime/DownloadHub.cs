@@ -1,5 +1,7 @@
 using Downloads.Contracts;
 using Downloads.Jobs.Ledger;
+using Downloads.Jobs.Telemetry;
+using Microsoft.AspNetCore.Http.Connections.Features;
 using Microsoft.AspNetCore.SignalR;
 
 namespace Downloads.Api.Realtime;
@@ -9,7 +11,7 @@ namespace Downloads.Api.Realtime;
 /// at <c>/ws/download</c> it calls <see cref="Subscribe"/> and <see cref="Unsubscribe"/>. Events
 /// reach clients as <c>update</c>, sent to the job's group by whichever process records them.
 /// </summary>
-public sealed class DownloadHub(JobLedger ledger) : Hub<IDownloadClient>
+public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hub<IDownloadClient>
 {
     public const string Path = "/ws/download";
 
@@ -17,6 +19,7 @@ public sealed class DownloadHub(JobLedger ledger) : Hub<IDownloadClient>
     public const int MaxSubscriptionsPerConnection = 100;
 
     private const string SubscriptionsKey = "downloads.subscriptions";
+    private const string TransportKey = "downloads.transport";
 
     public static string GroupName(Guid jobId) => $"job:{jobId:D}";
 
@@ -36,6 +39,21 @@ public sealed class DownloadHub(JobLedger ledger) : Hub<IDownloadClient>
         }
 
         await base.OnConnectedAsync();
+
+        // Counted last: when this method throws (unknown job) SignalR does not call OnDisconnectedAsync.
+        var transport = Context.Features.Get<IHttpTransportFeature>()?.TransportType.ToString().ToLowerInvariant() ?? "unknown";
+        Context.Items[TransportKey] = transport;
+        metrics.HubConnected(transport);
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        if (Context.Items.TryGetValue(TransportKey, out var transport) && transport is string name)
+        {
+            metrics.HubDisconnected(name);
+        }
+
+        return base.OnDisconnectedAsync(exception);
     }
 
     /// <summary>Follows a job: answered with its <c>snapshot</c>, then every <c>update</c>.</summary>

@@ -1,4 +1,5 @@
 using Downloads.Contracts;
+using Downloads.Jobs.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Downloads.Jobs.Events;
@@ -19,6 +20,10 @@ public sealed partial class JobEventPublisher(IEnumerable<IJobEventSink> sinks, 
 
     public async Task PublishAsync(JobEvent jobEvent, CancellationToken cancellationToken)
     {
+        using var activity = DownloadsTracing.Source.StartActivity("download.publish");
+        activity?.SetTag("downloads.job_id", jobEvent.JobId.ToString("D"));
+        activity?.SetTag("downloads.seq", jobEvent.Seq);
+        activity?.SetTag("downloads.event_type", jobEvent.Type.ToString().ToLowerInvariant());
         foreach (var sink in _sinks)
         {
             try

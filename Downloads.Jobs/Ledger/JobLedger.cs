@@ -1,5 +1,6 @@
 using Downloads.Contracts;
 using Downloads.Jobs.Events;
+using Downloads.Jobs.Telemetry;
 
 namespace Downloads.Jobs.Ledger;
 
@@ -12,9 +13,10 @@ public sealed record JobUpdate(DownloadJob Job, JobEvent? Event)
 /// <summary>
 /// The one way a job changes: read, decide with a <see cref="JobTransitions"/> function, commit if nobody
 /// else committed in between (else decide again), then publish the event. So <c>seq</c> grows by one per
-/// recorded change, <c>percent</c> never decreases, and every recorded change is published once.
+/// recorded change, <c>percent</c> never decreases, and every recorded change is published once
+/// and counted once in the metrics.
 /// </summary>
-public sealed class JobLedger(IJobStore store, JobEventPublisher publisher, TimeProvider timeProvider)
+public sealed class JobLedger(IJobStore store, JobEventPublisher publisher, TimeProvider timeProvider, DownloadsMetrics? metrics = null)
 {
     // Changes of one job in one process are serialized, so they commit without retries and publish in seq order.
     private readonly StripedAsyncLock _locks = new(256);
@@ -42,7 +44,8 @@ public sealed class JobLedger(IJobStore store, JobEventPublisher publisher, Time
                 return null;
             }
 
-            if (decide(current, timeProvider.GetUtcNow()) is not { } change)
+            var now = timeProvider.GetUtcNow();
+            if (decide(current, now) is not { } change)
             {
                 return new JobUpdate(current, null);
             }
@@ -52,6 +55,7 @@ public sealed class JobLedger(IJobStore store, JobEventPublisher publisher, Time
             var jobEvent = JobDocuments.ToEvent(next, change.Type, change.FileId);
             if (await store.TryCommitAsync(next, jobEvent, cancellationToken))
             {
+                metrics?.ChangeCommitted(current, next, change.FileId, now);
                 await publisher.PublishAsync(jobEvent, cancellationToken);
                 return new JobUpdate(next, jobEvent);
             }

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
 using Downloads.Jobs.Storage;
+using Downloads.Jobs.Telemetry;
 using Downloads.Jobs.Webhooks;
 using Hangfire;
 using Hangfire.Server;
@@ -37,6 +38,8 @@ public sealed partial class DownloadJobRunner(
     [Queue(Queue)]
     public async Task DispatchAsync(Guid jobId, CancellationToken cancellationToken)
     {
+        using var scope = BeginJobScope(jobId, fileId: null, hangfireJobId: null);
+        using var activity = DownloadsTracing.StartJobActivity("download.dispatch", await TraceParentAsync(jobId, cancellationToken), jobId);
         var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Start(job, now), cancellationToken);
         if (update is null)
         {
@@ -44,6 +47,7 @@ public sealed partial class DownloadJobRunner(
             return;
         }
 
+        LogDispatched(logger, update.Job.Status, update.Job.Files.Length);
         StartFiles(update.Job);
     }
 
@@ -53,6 +57,8 @@ public sealed partial class DownloadJobRunner(
     public async Task PrepareFileAsync(Guid jobId, long fileId, PerformContext? context, CancellationToken cancellationToken)
     {
         var owner = context?.BackgroundJob.Id ?? throw new InvalidOperationException("Runs under Hangfire only.");
+        using var scope = BeginJobScope(jobId, fileId, owner);
+        using var activity = DownloadsTracing.StartJobActivity("download.prepare_file", await TraceParentAsync(jobId, cancellationToken), jobId, fileId);
         var claim = await ledger.UpdateAsync(
             jobId, (job, now) => JobTransitions.ClaimFile(job, fileId, owner, _processing.MaxParallelFilesPerJob, now), cancellationToken);
         if (claim is null || !Owns(claim.Job, fileId, owner))
@@ -97,6 +103,11 @@ public sealed partial class DownloadJobRunner(
 
         if (outcome is not null)
         {
+            if (outcome.Job.IndexOf(fileId) is var index and >= 0 && outcome.Job.Files[index] is { } ended)
+            {
+                LogFileEnded(logger, fileId, ended.Status, ended.Attempts, ended.ErrorCode);
+            }
+
             StartFiles(outcome.Job);
             await webhooks.EnsureDeliveryAsync(outcome.Job, cancellationToken);
         }
@@ -132,6 +143,28 @@ public sealed partial class DownloadJobRunner(
         }
     }
 
+    // Every line a run writes carries the download job, the file and the Hangfire job: an operator can go from one to the other.
+    private IDisposable? BeginJobScope(Guid jobId, long? fileId, string? hangfireJobId)
+    {
+        var properties = new Dictionary<string, object?> { ["JobId"] = jobId };
+        if (fileId is not null)
+        {
+            properties["FileId"] = fileId;
+        }
+
+        if (hangfireJobId is not null)
+        {
+            properties["HangfireJobId"] = hangfireJobId;
+        }
+
+        return logger.BeginScope(properties);
+    }
+
+    // One read of the job for its stored traceparent, so the run is a child span of the initiate request. The span
+    // itself is started by the caller: Activity.Current set inside an async method does not flow back out of it.
+    private async Task<string?> TraceParentAsync(Guid jobId, CancellationToken cancellationToken) =>
+        DownloadsTracing.Source.HasListeners() && await ledger.GetAsync(jobId, cancellationToken) is { } job ? job.TraceParent : null;
+
     private Task<JobUpdate?> FailAsync(Guid jobId, long fileId, string owner, string errorCode, string error, CancellationToken cancellationToken) =>
         ledger.UpdateAsync(jobId, (job, now) => JobTransitions.FailFile(job, fileId, owner, errorCode, error, now), cancellationToken);
 
@@ -157,6 +190,13 @@ public sealed partial class DownloadJobRunner(
         var index = job.IndexOf(fileId);
         return index >= 0 && job.Files[index] is { Status: Contracts.FileStatus.Processing } file && file.Owner == owner;
     }
+
+    // JobId, FileId and HangfireJobId come from the run's scope.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dispatched: job is {Status} with {TotalFiles} file(s)")]
+    private static partial void LogDispatched(ILogger logger, Contracts.JobStatus status, int totalFiles);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "File {FileId} ended {FileStatus} after {Attempts} attempt(s) {ErrorCode}")]
+    private static partial void LogFileEnded(ILogger logger, long fileId, Contracts.FileStatus fileStatus, int attempts, string? errorCode);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Download job {JobId} no longer exists; nothing to dispatch")]
     private static partial void LogJobGone(ILogger logger, Guid jobId);

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Text.Json;
 using Downloads.Contracts;
 using Downloads.Jobs.Ledger;
+using Downloads.Jobs.Telemetry;
 using Hangfire;
 using Hangfire.Server;
 using Microsoft.Extensions.Logging;
@@ -21,7 +22,8 @@ public sealed partial class WebhookDeliveryJob(
     WebhookRetrySchedule schedule,
     IBackgroundJobClient backgroundJobs,
     TimeProvider timeProvider,
-    ILogger<WebhookDeliveryJob> logger)
+    ILogger<WebhookDeliveryJob> logger,
+    DownloadsMetrics? metrics = null)
 {
     public const string Queue = "webhooks";
 
@@ -69,6 +71,7 @@ public sealed partial class WebhookDeliveryJob(
             case WebhookAttemptOutcome.Delivered:
                 await deliveries.TryRecordAsync(jobId, attempt, WebhookStatus.Delivered, result.StatusCode, cancellationToken);
                 LogDelivered(logger, jobId, attempt, result.StatusCode);
+                metrics?.WebhookDelivered("delivered");
                 break;
 
             case WebhookAttemptOutcome.Retry when schedule.AllowsAnother(attempt):
@@ -77,11 +80,13 @@ public sealed partial class WebhookDeliveryJob(
                 backgroundJobs.Schedule<WebhookDeliveryJob>(j => j.DeliverAsync(jobId, attempt + 1, null, CancellationToken.None), delay);
                 await deliveries.TryRecordAsync(jobId, attempt, WebhookStatus.Pending, result.StatusCode, cancellationToken);
                 LogRetryScheduled(logger, jobId, attempt, result.Reason, delay);
+                metrics?.WebhookDelivered("retry");
                 break;
 
             default:
                 await deliveries.TryRecordAsync(jobId, attempt, WebhookStatus.Failed, result.StatusCode, cancellationToken);
                 LogFailed(logger, jobId, attempt, result.Reason);
+                metrics?.WebhookDelivered("failed");
                 break;
         }
     }

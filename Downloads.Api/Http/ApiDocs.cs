@@ -1,0 +1,32 @@
+using Scalar.AspNetCore;
+
+namespace Downloads.Api.Http;
+
+/// <summary>The OpenAPI document at <c>/openapi/v1.json</c> (from the controllers' attributes) and a browsable reference at <c>/scalar</c>.</summary>
+public static class ApiDocs
+{
+    public const string DocumentPath = "/openapi/v1.json";
+
+    public const string ReferencePath = "/scalar";
+
+    public static IServiceCollection AddDownloadsApiDocs(this IServiceCollection services)
+    {
+        // Schemas follow the HTTP JSON options (snake_case), which AddDownloadsHttp sets.
+        services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Downloads";
+            document.Info.Description =
+                "Start long-running downloads and follow them over SignalR (/ws/download), Server-Sent Events or polling. " +
+                "Every error is application/problem+json with a request_id.";
+            return Task.CompletedTask;
+        }));
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapDownloadsApiDocs(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapOpenApi("/openapi/{documentName}.json");
+        endpoints.MapScalarApiReference(ReferencePath, options => options.WithTitle("Downloads API"));
+        return endpoints;
+    }
+}

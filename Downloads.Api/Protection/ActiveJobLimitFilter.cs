@@ -1,0 +1,37 @@
+using Downloads.Api.Http;
+using Downloads.Contracts;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
+
+namespace Downloads.Api.Protection;
+
+/// <summary>On initiate: a 429 when the client already has its limit of jobs not yet ended; else the new job is counted.</summary>
+public sealed class ActiveJobLimitFilter(ActiveJobLimiter limiter) : IAsyncActionFilter
+{
+    /// <summary>What a client should wait before trying again: jobs take seconds to minutes.</summary>
+    public const int RetryAfterSeconds = 30;
+
+    public async Task OnActionExecutionAsync(ActionExecutingContext context, ActionExecutionDelegate next)
+    {
+        var client = ClientKey(context.HttpContext);
+        if (!await limiter.MayStartAsync(client, context.HttpContext.RequestAborted))
+        {
+            context.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Result = ((ControllerBase)context.Controller).ProblemResult(
+                StatusCodes.Status429TooManyRequests,
+                "Too many active jobs",
+                "This client already has as many jobs not yet ended as allowed; wait for one to end, or cancel one.");
+            return;
+        }
+
+        var executed = await next();
+        if (executed.Result is ObjectResult { Value: InitiateDownloadResponse started }
+            && !context.HttpContext.Response.Headers.ContainsKey("Idempotent-Replayed"))
+        {
+            limiter.Track(client, started.JobId);
+        }
+    }
+
+    /// <summary>The client's IP address (the forwarded one behind a trusted proxy).</summary>
+    public static string ClientKey(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+}

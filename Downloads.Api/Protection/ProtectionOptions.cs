@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Downloads.Api.Protection;
+
+/// <summary><c>Downloads:RateLimiting</c>: how much one client (by IP address) may ask of the service.</summary>
+public sealed class RateLimitingOptions
+{
+    public const string Section = "Downloads:RateLimiting";
+
+    /// <summary>Initiate requests per client per minute; beyond it a 429 with <c>Retry-After</c>. <c>0</c> turns the limit off. Default 600.</summary>
+    [Range(0, 1_000_000)]
+    public int InitiatePerMinute { get; set; } = 600;
+
+    /// <summary>
+    /// Jobs one client may have not yet ended (queued, processing, paused); beyond it a 429. <c>0</c> turns the
+    /// limit off. Counted per node, in process memory. Default 100.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int MaxActiveJobsPerClient { get; set; } = 100;
+}
+
+/// <summary><c>Downloads:Cors</c>: browser origins allowed to call the API and the hub.</summary>
+public sealed class CorsOptions
+{
+    public const string Section = "Downloads:Cors";
+
+    /// <summary>Origins such as <c>https://app.example</c>. Default none: only the bundled client (same origin).</summary>
+    public string[] AllowedOrigins { get; set; } = [];
+}

@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Downloads.Jobs.Events;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Downloads.Api.Protection;
+
+public static class ProtectionServiceCollectionExtensions
+{
+    /// <summary>The rate limiter policy of <c>POST /v1/download/initiate</c>.</summary>
+    public const string InitiatePolicy = "initiate";
+
+    /// <summary>
+    /// Rate limiting of initiate per client IP, the bound on active jobs per client, and CORS from
+    /// <c>Downloads:Cors:AllowedOrigins</c> (none by default).
+    /// </summary>
+    public static IServiceCollection AddDownloadsProtection(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<RateLimitingOptions>().BindConfiguration(RateLimitingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<CorsOptions>().BindConfiguration(CorsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddSingleton<ActiveJobLimiter>();
+        services.AddSingleton<IJobEventSink>(sp => sp.GetRequiredService<ActiveJobLimiter>());
+        services.AddScoped<ActiveJobLimitFilter>();
+
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.AddPolicy(InitiatePolicy, http =>
+            {
+                var perMinute = http.RequestServices.GetRequiredService<IOptions<RateLimitingOptions>>().Value.InitiatePerMinute;
+                var client = ActiveJobLimitFilter.ClientKey(http);
+                return perMinute == 0
+                    ? RateLimitPartition.GetNoLimiter(client)
+                    : RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
+                    {
+                        PermitLimit = perMinute,
+                        Window = TimeSpan.FromMinutes(1),
+                        QueueLimit = 0,
+                    });
+            });
+            limiter.OnRejected = WriteRejectionAsync;
+        });
+
+        // Built from the bound options when first needed, so any configuration source counts.
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
+            .Configure<IOptions<CorsOptions>>((cors, allowed) => cors.AddDefaultPolicy(policy => policy
+                .WithOrigins(allowed.Value.AllowedOrigins)
+                .AllowAnyHeader()
+                .AllowAnyMethod()
+                // Browsers' SignalR clients send credentials on negotiate.
+                .AllowCredentials()
+                .WithExposedHeaders("Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed")));
+        return services;
+    }
+
+    /// <summary>Security headers, CORS and rate limiting, in that order, after routing.</summary>
+    public static WebApplication UseDownloadsProtection(this WebApplication app)
+    {
+        app.UseMiddleware<SecurityHeadersMiddleware>();
+        app.UseCors();
+        app.UseRateLimiter();
+        return app;
+    }
+
+    private static async ValueTask WriteRejectionAsync(OnRejectedContext context, CancellationToken cancellationToken)
+    {
+        var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+        var http = context.HttpContext;
+        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "Too many requests",
+                Detail = "This client has started too many jobs in the last minute; try again after Retry-After seconds.",
+            },
+        });
+    }
+}
