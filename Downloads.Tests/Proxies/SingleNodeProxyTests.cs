@@ -78,8 +78,7 @@ public sealed class SingleNodeProxyTests
 
         var followed = await JobFollowers.OverHubAsync(proxy.BaseAddress, job.JobId, JobFollowers.Negotiated, TestTimeouts.Default);
 
-        followed.Seqs.Should().Equal(Enumerable.Range((int)followed.Seqs[0], followed.Seqs.Count).Select(i => (long)i));
-        followed.Terminal.Status.Should().Be(JobStatus.Completed);
+        followed.ShouldBeWholeAndCompleted();
         transports.Transports.Should().Equal([HttpTransportType.ServerSentEvents],
             "the WebSocket handshake cannot pass this proxy, and SSE is the next transport");
     }
