@@ -5,6 +5,7 @@ using Downloads.Jobs.Processing;
 using Downloads.Jobs.Telemetry;
 using Downloads.Jobs.Webhooks;
 using Hangfire;
+using Microsoft.Extensions.Logging;
 
 namespace Downloads.Jobs;
 
@@ -15,8 +16,13 @@ public sealed record InitiateOutcome(Guid JobId, int TotalFiles, bool Replayed, 
 /// What the API asks of the pipeline: create a job and enqueue its dispatch; cancel, pause and resume.
 /// Nothing here waits on a file.
 /// </summary>
-public sealed class DownloadJobScheduler(
-    JobLedger ledger, IJobStore store, IBackgroundJobClient backgroundJobs, WebhookTrigger webhooks, DownloadsMetrics? metrics = null)
+public sealed partial class DownloadJobScheduler(
+    JobLedger ledger,
+    IJobStore store,
+    IBackgroundJobClient backgroundJobs,
+    WebhookTrigger webhooks,
+    ILogger<DownloadJobScheduler> logger,
+    DownloadsMetrics? metrics = null)
 {
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
@@ -38,6 +44,7 @@ public sealed class DownloadJobScheduler(
             }
         }
 
+        var created = false;
         try
         {
             // The job carries the initiating trace, so its Hangfire runs continue it.
@@ -46,12 +53,14 @@ public sealed class DownloadJobScheduler(
                 TraceParent = DownloadsTracing.CurrentTraceParent(),
             };
             await ledger.CreateAsync(job, cancellationToken);
-            backgroundJobs.Enqueue<DownloadJobRunner>(r => r.DispatchAsync(jobId, CancellationToken.None));
+            created = true;
+            Enqueue(jobId);
         }
-        catch when (idempotencyKey is not null)
+        catch (Exception ex) when (created || idempotencyKey is not null)
         {
-            // Nothing was acknowledged: let the client retry with the same key.
-            await store.ReleaseIdempotencyKeyAsync(idempotencyKey, CancellationToken.None);
+            // Nothing was acknowledged: forget what was stored, so no job sits queued with no dispatch,
+            // and let the client retry (with the same key).
+            await ForgetAsync(jobId, created, idempotencyKey, ex);
             throw;
         }
 
@@ -80,11 +89,48 @@ public sealed class DownloadJobScheduler(
         var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Resume(job, now), cancellationToken);
         if (update is { Changed: true })
         {
-            backgroundJobs.Enqueue<DownloadJobRunner>(r => r.DispatchAsync(jobId, CancellationToken.None));
+            Enqueue(jobId);
         }
 
         return update;
     }
+
+    // Hangfire's storage refused the job (Redis down): the caller answers 503, like any store outage.
+    private void Enqueue(Guid jobId)
+    {
+        try
+        {
+            backgroundJobs.Enqueue<DownloadJobRunner>(r => r.DispatchAsync(jobId, CancellationToken.None));
+        }
+        catch (BackgroundJobClientException ex)
+        {
+            throw new JobStoreUnavailableException("The job queue is unavailable.", ex);
+        }
+    }
+
+    // Best effort: with Redis down this fails too, and the failure that led here is the one to report.
+    private async Task ForgetAsync(Guid jobId, bool created, string? idempotencyKey, Exception cause)
+    {
+        try
+        {
+            if (created)
+            {
+                await store.DeleteAsync(jobId, CancellationToken.None);
+            }
+
+            if (idempotencyKey is not null)
+            {
+                await store.ReleaseIdempotencyKeyAsync(idempotencyKey, CancellationToken.None);
+            }
+        }
+        catch (JobStoreUnavailableException cleanup)
+        {
+            LogCleanupFailed(logger, cleanup, jobId, cause.GetType().Name);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} could not be started ({Cause}) nor forgotten; it stays queued and unacknowledged")]
+    private static partial void LogCleanupFailed(ILogger logger, Exception exception, Guid jobId, string cause);
 
     // The same key with the same body replays; the body is what the client asked for, in its order.
     private static string Fingerprint(IReadOnlyList<long> fileIds, string? callbackUrl)

@@ -2,25 +2,29 @@ using Downloads.Jobs.Events;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
 using Downloads.Jobs.Processing;
+using Downloads.Jobs.Redis;
 using Downloads.Jobs.Storage;
 using Downloads.Jobs.Telemetry;
 using Downloads.Jobs.Webhooks;
 using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.InMemory;
+using Hangfire.Redis.StackExchange;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Downloads.Jobs;
 
 public static class DownloadsJobsServiceCollectionExtensions
 {
     /// <summary>
-    /// The job pipeline: ledger, store, storage, links, Hangfire storage and client. Parts are added with
-    /// <c>TryAdd</c>, so a host (or a test) may put its own in first.
+    /// The job pipeline: ledger, store, storage, links, Hangfire storage and client. With <c>ConnectionStrings:Redis</c>
+    /// set, jobs, their events and Hangfire live in Redis (shared by every node); else in process memory.
+    /// Parts are added with <c>TryAdd</c>, so a host (or a test) may put its own in first.
     /// </summary>
     public static IServiceCollection AddDownloadsJobs(this IServiceCollection services, IConfiguration configuration)
     {
@@ -34,6 +38,12 @@ public static class DownloadsJobsServiceCollectionExtensions
             sp.GetRequiredService<IHostEnvironment>(), "Downloads:Links:SigningKey", o => o.SigningKey));
 
         services.TryAddSingleton(TimeProvider.System);
+        var redis = RedisConnection.IsConfigured(configuration);
+        if (redis)
+        {
+            services.AddDownloadsRedis(configuration);
+        }
+
         services.AddMetrics();
         services.TryAddSingleton<DownloadsMetrics>();
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();
@@ -53,9 +63,11 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.TryAddSingleton<DownloadJobScheduler>();
         services.AddDownloadsWebhooks();
 
-        // Hangfire hands out its storage and activator through statics (JobStorage.Current, JobActivator.Current), so
-        // two hosts in one process (tests) could run each other's jobs. Each host registers its own.
-        services.TryAddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+        // Hangfire's storage and activator belong to this container, not to Hangfire's process-wide statics:
+        // several hosts in one process (tests, or an API and a worker) must not share or swap them.
+        services.TryAddSingleton<JobStorage>(sp => redis
+            ? CreateRedisStorage(sp)
+            : new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
         services.TryAddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((sp, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -64,6 +76,29 @@ public static class DownloadsJobsServiceCollectionExtensions
             .UseStorage(sp.GetRequiredService<JobStorage>()));
 
         return services;
+    }
+
+    private static RedisStorage CreateRedisStorage(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
+        return new RedisStorage(sp.GetRequiredService<IConnectionMultiplexer>(), new RedisStorageOptions
+        {
+            Prefix = options.HangfirePrefix,
+            // A job fetched by a worker that died runs again after this; every job is shorter (one file).
+            InvisibilityTimeout = TimeSpan.FromSeconds(options.InvisibilityTimeoutSeconds),
+            // Enqueue wakes workers through pub/sub; this bounds the wait when a notification was missed.
+            FetchTimeout = TimeSpan.FromSeconds(5),
+        });
+    }
+
+    /// <summary>Redis mode: one shared connection, the Redis job store and event stream (added before the in-memory defaults).</summary>
+    private static void AddDownloadsRedis(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var connectionString = configuration.GetConnectionString(RedisOptions.ConnectionStringName)!;
+        services.TryAddSingleton(sp => RedisConnection.Connect(connectionString, sp.GetRequiredService<IOptions<RedisOptions>>().Value));
+        services.TryAddSingleton<IJobStore, RedisJobStore>();
+        services.TryAddSingleton<IJobEventStream, RedisJobEventStream>();
     }
 
     /// <summary>The Hangfire servers that run download jobs and webhook deliveries in this process.</summary>

@@ -1,5 +1,6 @@
 using Downloads.Jobs.Storage;
 using Hangfire;
+using StackExchange.Redis;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Downloads.Api.Operations;
@@ -29,7 +30,8 @@ public sealed class HangfireHealthCheck(JobStorage storage) : IHealthCheck
         try
         {
             var servers = storage.GetMonitoringApi().Servers();
-            var alive = servers.Count(s => s.Heartbeat is { } beat && DateTime.UtcNow - beat < TimeSpan.FromMinutes(1));
+            // Redis storage records the first heartbeat only a heartbeat interval (30 s) after start.
+            var alive = servers.Count(s => DateTime.UtcNow - (s.Heartbeat ?? s.StartedAt) < TimeSpan.FromMinutes(1));
             return Task.FromResult(alive > 0
                 ? HealthCheckResult.Healthy($"{alive} Hangfire server(s) alive")
                 : HealthCheckResult.Unhealthy("no Hangfire server is alive: jobs will wait"));
@@ -37,6 +39,23 @@ public sealed class HangfireHealthCheck(JobStorage storage) : IHealthCheck
         catch (Exception ex)
         {
             return Task.FromResult(HealthCheckResult.Unhealthy("Hangfire storage does not answer", ex));
+        }
+    }
+}
+
+/// <summary>Redis answers a PING within the connection's timeout.</summary>
+public sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var latency = await redis.GetDatabase().PingAsync().WaitAsync(cancellationToken);
+            return HealthCheckResult.Healthy($"Redis answers in {latency.TotalMilliseconds:0.#} ms");
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy("Redis does not answer", ex);
         }
     }
 }

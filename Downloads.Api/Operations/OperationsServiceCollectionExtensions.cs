@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Downloads.Jobs;
+using Downloads.Jobs.Redis;
 using Hangfire;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -25,10 +26,14 @@ public static class OperationsServiceCollectionExtensions
         // preserveStaticLogger: this host's logger is its own, not Serilog's static one (tests run several hosts in one process).
         services.AddSerilog((sp, logger) => ConfigureLogging(logger, sp, configuration, role), preserveStaticLogger: true);
 
-        // Readiness: every check tagged ReadyTag. Redis adds its own check with that tag where it is configured.
-        services.AddHealthChecks()
+        // Readiness: every check tagged ReadyTag; Redis's where it is configured.
+        var checks = services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", tags: [ReadyTag])
             .AddCheck<HangfireHealthCheck>("hangfire", tags: [ReadyTag]);
+        if (RedisConnection.IsConfigured(configuration))
+        {
+            checks.AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag]);
+        }
 
         services.AddOptions<DashboardAccessOptions>().BindConfiguration(DashboardAccessOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<DashboardAuthorizationFilter>();

@@ -1,8 +1,11 @@
 using Downloads.Jobs;
 using Downloads.Jobs.Events;
+using Downloads.Jobs.Redis;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using SignalRRedisOptions = Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisOptions;
 
 namespace Downloads.Api.Realtime;
 
@@ -10,7 +13,8 @@ public static class RealtimeServiceCollectionExtensions
 {
     /// <summary>
     /// SignalR with the service's JSON shape and keep-alives below common proxy idle limits
-    /// (nginx 60 s, Cloudflare 100 s). Every process that sends to the hub needs this, workers too.
+    /// (nginx 60 s, Cloudflare 100 s), and the Redis backplane in Redis mode. Every process that sends
+    /// to the hub needs this, workers too.
     /// </summary>
     public static IServiceCollection AddDownloadsRealtime(this IServiceCollection services, IConfiguration configuration)
     {
@@ -22,7 +26,18 @@ public static class RealtimeServiceCollectionExtensions
             })
             .AddJsonProtocol(options => DownloadsJson.Configure(options.PayloadSerializerOptions));
 
-        _ = signalR;
+        if (RedisConnection.IsConfigured(configuration))
+        {
+            // The backplane: every process that sends (workers too) uses this hub type, this prefix and the JSON
+            // protocol above, over the process's one Redis connection.
+            signalR.AddStackExchangeRedis();
+            services.AddOptions<SignalRRedisOptions>().Configure<IOptions<RedisOptions>, IServiceProvider>((backplane, redis, sp) =>
+            {
+                backplane.Configuration.ChannelPrefix = RedisChannel.Literal(redis.Value.SignalRChannelPrefix);
+                backplane.ConnectionFactory = _ => Task.FromResult(sp.GetRequiredService<IConnectionMultiplexer>());
+            });
+        }
+
         services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         // Server pings keep WebSockets and SSE from looking idle to a proxy.
         services.AddOptions<HubOptions>().Configure<IOptions<RealtimeOptions>>((hub, realtime) =>

@@ -32,6 +32,9 @@ public interface IJobStore
     /// </summary>
     Task<IdempotencyBinding> BindIdempotencyKeyAsync(IdempotencyBinding binding, TimeSpan lifetime, CancellationToken cancellationToken);
 
+    /// <summary>Forgets a job that was never acknowledged (its dispatch could not be enqueued), events and all.</summary>
+    Task DeleteAsync(Guid jobId, CancellationToken cancellationToken);
+
     /// <summary>Forgets a binding whose job could not be created, so the client may try again.</summary>
     Task ReleaseIdempotencyKeyAsync(string key, CancellationToken cancellationToken);
 }

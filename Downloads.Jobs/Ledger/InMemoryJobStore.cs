@@ -6,7 +6,7 @@ namespace Downloads.Jobs.Ledger;
 /// <summary>The embedded default: jobs in process memory, for one process.</summary>
 public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
 {
-    // A long job logs thousands of events; older ones are replayed as a snapshot instead.
+    /// <summary>Events kept per job, by every store; a long job logs thousands, and older ones are replayed as a snapshot instead.</summary>
     internal const int EventLogCapacity = 2000;
 
     private readonly ConcurrentDictionary<Guid, Entry> _jobs = new();
@@ -71,6 +71,12 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
             _ => (binding, now + lifetime),
             (_, existing) => existing.ExpiresAt <= now ? (binding, now + lifetime) : existing);
         return Task.FromResult(held.Binding);
+    }
+
+    public Task DeleteAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        _jobs.TryRemove(jobId, out _);
+        return Task.CompletedTask;
     }
 
     public Task ReleaseIdempotencyKeyAsync(string key, CancellationToken cancellationToken)

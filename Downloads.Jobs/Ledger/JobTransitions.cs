@@ -21,8 +21,10 @@ public static class JobTransitions
             : null;
 
     /// <summary>
-    /// A run takes a pending file, within the job's parallelism. A re-run of the same owner (Hangfire
-    /// re-queued it after a crash) takes its file back and counts a new attempt; another owner never does.
+    /// A run takes a pending file, within the job's parallelism. A re-run of the same Hangfire job (re-queued after
+    /// a crash or a shutdown) takes its file back and counts a new attempt; another Hangfire job never does.
+    /// An owner is <c>{hangfire job id}#{run id}</c>: when Hangfire delivers one job to two workers at once, the
+    /// later claim wins and the earlier run, no longer the owner, stops at its next tick and cannot record an outcome.
     /// </summary>
     public static JobChange? ClaimFile(DownloadJob job, long fileId, string owner, int maxParallel, DateTimeOffset now)
     {
@@ -31,7 +33,7 @@ public static class JobTransitions
             return null;
         }
 
-        var retaken = file.Status == FileStatus.Processing && file.Owner == owner;
+        var retaken = file.Status == FileStatus.Processing && file.Owner is { } held && SameHangfireJob(held, owner);
         var fresh = file.Status == FileStatus.Pending && job.InFlightCount < maxParallel;
         if (!retaken && !fresh)
         {
@@ -231,6 +233,15 @@ public static class JobTransitions
         var index = job.IndexOf(fileId);
         return index < 0 ? null : job.Files[index];
     }
+
+    /// <summary>The owner of one run of a Hangfire job: its id and a token of this run.</summary>
+    public static string RunOwner(string hangfireJobId) => $"{hangfireJobId}#{Guid.NewGuid():N}";
+
+    /// <summary>Whether two owners are runs of one Hangfire job.</summary>
+    public static bool SameHangfireJob(string held, string claimant) =>
+        held.AsSpan(0, IndexOfRun(held)).SequenceEqual(claimant.AsSpan(0, IndexOfRun(claimant)));
+
+    private static int IndexOfRun(string owner) => owner.IndexOf('#', StringComparison.Ordinal) is >= 0 and var at ? at : owner.Length;
 
     private static DownloadFile? OwnedFile(DownloadJob job, long fileId, string owner) =>
         FindFile(job, fileId) is { Status: FileStatus.Processing } file && file.Owner == owner ? file : null;

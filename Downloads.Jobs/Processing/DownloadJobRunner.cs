@@ -31,10 +31,17 @@ public sealed partial class DownloadJobRunner(
 {
     public const string Queue = "downloads";
 
+    // Hangfire's default first retry waits 15–45 s; after a short Redis outage a run should resume within seconds.
+    private const int RetryAttempts = 10;
+
+    // Hangfire's job cancellation check runs every half second (AddDownloadsWorker); this leaves ample margin.
+    private static readonly TimeSpan DuplicateRunAbortWait = TimeSpan.FromSeconds(3);
+
     private readonly ProcessingOptions _processing = processingOptions.Value;
 
     /// <summary>Starts the job (queued → processing) and its first files; also after a resume.</summary>
     [DisplayName("Dispatch download job {0}")]
+    [AutomaticRetry(Attempts = RetryAttempts, DelaysInSeconds = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600])]
     [Queue(Queue)]
     public async Task DispatchAsync(Guid jobId, CancellationToken cancellationToken)
     {
@@ -53,11 +60,13 @@ public sealed partial class DownloadJobRunner(
 
     /// <summary>Prepares one file, with retries, and records its link or its failure.</summary>
     [DisplayName("Prepare file {1} of download job {0}")]
+    [AutomaticRetry(Attempts = RetryAttempts, DelaysInSeconds = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600])]
     [Queue(Queue)]
     public async Task PrepareFileAsync(Guid jobId, long fileId, PerformContext? context, CancellationToken cancellationToken)
     {
-        var owner = context?.BackgroundJob.Id ?? throw new InvalidOperationException("Runs under Hangfire only.");
-        using var scope = BeginJobScope(jobId, fileId, owner);
+        var hangfireJobId = context?.BackgroundJob.Id ?? throw new InvalidOperationException("Runs under Hangfire only.");
+        var owner = JobTransitions.RunOwner(hangfireJobId);
+        using var scope = BeginJobScope(jobId, fileId, hangfireJobId);
         using var activity = DownloadsTracing.StartJobActivity("download.prepare_file", await TraceParentAsync(jobId, cancellationToken), jobId, fileId);
         var claim = await ledger.UpdateAsync(
             jobId, (job, now) => JobTransitions.ClaimFile(job, fileId, owner, _processing.MaxParallelFilesPerJob, now), cancellationToken);
@@ -98,6 +107,12 @@ public sealed partial class DownloadJobRunner(
         {
             // The job was cancelled, or the file taken from this run: its state is already recorded.
             LogFileStopped(logger, jobId, fileId);
+            if (await SurvivesAsDuplicateAsync(jobId, fileId, owner, cancellationToken))
+            {
+                // Hangfire kept this run and aborted the other: take the file back.
+                await PrepareFileAsync(jobId, fileId, context, cancellationToken);
+            }
+
             return;
         }
 
@@ -133,14 +148,44 @@ public sealed partial class DownloadJobRunner(
         }
 
         // A tick also tells the run whether the file is still its own: a cancel stops it within one tick.
+        // A tick the store cannot take (a short Redis outage) is skipped: it is not a recorded change, and the
+        // file's outcome, which is, is committed (or retried by Hangfire) at the end.
         async Task ReportProgressAsync(double fraction)
         {
-            var tick = await ledger.UpdateAsync(
-                jobId,
-                (job, now) => JobTransitions.TickFile(job, fileId, owner, fraction, now, TimeSpan.FromMilliseconds(_processing.ProgressIntervalMs)),
-                cancellationToken);
-            StopUnlessOwned(tick, fileId, owner, stop);
+            try
+            {
+                var tick = await ledger.UpdateAsync(
+                    jobId,
+                    (job, now) => JobTransitions.TickFile(job, fileId, owner, fraction, now, TimeSpan.FromMilliseconds(_processing.ProgressIntervalMs)),
+                    cancellationToken);
+                StopUnlessOwned(tick, fileId, owner, stop);
+            }
+            catch (JobStoreUnavailableException ex)
+            {
+                LogTickSkipped(logger, ex, jobId, fileId);
+            }
         }
+    }
+
+    // Hangfire sometimes delivers one job to two workers at once (seen on a shutdown hand-back), and the file's
+    // claim may go to either run. Hangfire keeps one of them and aborts the other's token within its cancellation
+    // check (half a second). A run that lost the claim waits for that: aborted, it ends without a state change;
+    // still alive, it is the run Hangfire kept, and takes the file back. Ending normally instead would mark the
+    // Hangfire job succeeded and get the run that holds the file aborted, leaving the file in flight for good.
+    private async Task<bool> SurvivesAsDuplicateAsync(Guid jobId, long fileId, string owner, CancellationToken cancellationToken)
+    {
+        if (await ledger.GetAsync(jobId, CancellationToken.None) is not { } job
+            || job.IndexOf(fileId) is not (>= 0 and var index)
+            || job.Files[index] is not { Status: Contracts.FileStatus.Processing, Owner: { } holder }
+            || holder == owner
+            || !JobTransitions.SameHangfireJob(holder, owner))
+        {
+            return false;
+        }
+
+        LogDuplicateRun(logger, jobId, fileId);
+        await Task.Delay(DuplicateRunAbortWait, ledger.Time, cancellationToken);
+        return true;
     }
 
     // Every line a run writes carries the download job, the file and the Hangfire job: an operator can go from one to the other.
@@ -203,6 +248,12 @@ public sealed partial class DownloadJobRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "File {FileId} of download job {JobId} failed after its retries")]
     private static partial void LogFileFailed(ILogger logger, Exception exception, Guid jobId, long fileId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Hangfire runs file {FileId} of download job {JobId} twice; this run lost the claim and waits to be aborted or to take it back")]
+    private static partial void LogDuplicateRun(ILogger logger, Guid jobId, long fileId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A progress tick of file {FileId} of download job {JobId} was skipped: the job store is unavailable")]
+    private static partial void LogTickSkipped(ILogger logger, Exception exception, Guid jobId, long fileId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "File {FileId} of download job {JobId} stopped: the job was cancelled")]
     private static partial void LogFileStopped(ILogger logger, Guid jobId, long fileId);

@@ -5,8 +5,15 @@ using Downloads.Tests.Infrastructure;
 
 namespace Downloads.Tests.Downloads;
 
+/// <summary>The SSE stream: in memory.</summary>
+public sealed class InMemoryEventStreamTests(DownloadsApplication app) : EventStreamTests<DownloadsApplication>(app);
+
+/// <summary>The SSE stream: in Redis mode.</summary>
+public sealed class RedisEventStreamTests(RedisDownloadsApplication app) : EventStreamTests<RedisDownloadsApplication>(app);
+
 /// <summary>The plain SSE stream: snapshot first, every event in order, ends after the terminal one; Last-Event-ID resumes.</summary>
-public sealed class EventStreamTests(DownloadsApplication app) : IClassFixture<DownloadsApplication>
+public abstract class EventStreamTests<TApplication>(TApplication app) : IClassFixture<TApplication>
+    where TApplication : DownloadsApplication
 {
     private readonly DownloadsApi _api = new(app.CreateApiClient());
 

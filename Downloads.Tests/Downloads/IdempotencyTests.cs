@@ -5,8 +5,15 @@ using Downloads.Tests.Infrastructure;
 
 namespace Downloads.Tests.Downloads;
 
+/// <summary>Idempotency-Key: in memory.</summary>
+public sealed class InMemoryIdempotencyTests(DownloadsApplication app) : IdempotencyTests<DownloadsApplication>(app);
+
+/// <summary>Idempotency-Key: in Redis mode.</summary>
+public sealed class RedisIdempotencyTests(RedisDownloadsApplication app) : IdempotencyTests<RedisDownloadsApplication>(app);
+
 /// <summary><c>Idempotency-Key</c>: the same key and body return the same job; another body is 422.</summary>
-public sealed class IdempotencyTests(DownloadsApplication app) : IClassFixture<DownloadsApplication>
+public abstract class IdempotencyTests<TApplication>(TApplication app) : IClassFixture<TApplication>
+    where TApplication : DownloadsApplication
 {
     private readonly DownloadsApi _api = new(app.CreateApiClient());
 

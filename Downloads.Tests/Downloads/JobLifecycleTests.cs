@@ -6,8 +6,15 @@ using Hangfire;
 
 namespace Downloads.Tests.Downloads;
 
+/// <summary>Result, cancel, pause and resume: in memory.</summary>
+public sealed class InMemoryJobLifecycleTests(SlowJobsApplication app) : JobLifecycleTests<SlowJobsApplication>(app);
+
+/// <summary>Result, cancel, pause and resume: in Redis mode.</summary>
+public sealed class RedisJobLifecycleTests(RedisSlowJobsApplication app) : JobLifecycleTests<RedisSlowJobsApplication>(app);
+
 /// <summary>Result, cancel, pause and resume, on jobs slow enough to act on mid-flight.</summary>
-public sealed class JobLifecycleTests(SlowJobsApplication app) : IClassFixture<SlowJobsApplication>
+public abstract class JobLifecycleTests<TApplication>(TApplication app) : IClassFixture<TApplication>
+    where TApplication : DownloadsApplication
 {
     private readonly DownloadsApi _api = new(app.CreateApiClient());
 

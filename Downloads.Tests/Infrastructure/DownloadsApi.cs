@@ -45,6 +45,24 @@ public sealed class DownloadsApi(HttpClient http)
         }
     }
 
+    /// <summary>Polls <c>/health/ready</c> until it answers 200 (a worker's Hangfire server announces itself shortly after start); returns its body.</summary>
+    public async Task<string> WaitUntilReadyAsync(TimeSpan? timeout = null)
+    {
+        using var deadline = new CancellationTokenSource(timeout ?? TestTimeouts.Default);
+        while (true)
+        {
+            using (var response = await http.GetAsync("/health/ready", deadline.Token))
+            {
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return await response.Content.ReadAsStringAsync(deadline.Token);
+                }
+            }
+
+            await Task.Delay(100, deadline.Token);
+        }
+    }
+
     public Task<JobStatusDocument> WaitForEndAsync(Guid jobId, TimeSpan? timeout = null) =>
         WaitForAsync(jobId, s => s.Status.IsTerminal(), timeout);
 

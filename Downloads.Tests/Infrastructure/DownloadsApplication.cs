@@ -13,7 +13,10 @@ public class DownloadsApplication : WebApplicationFactory<Program>
     /// <summary>The <c>Downloads:Webhooks:SigningSecret</c> every test app runs with.</summary>
     public const string WebhookSecret = "test-webhook-signing-secret-0123456789";
 
-    private readonly Dictionary<string, string?> _settings = new()
+    private readonly Dictionary<string, string?> _settings = new(Defaults);
+
+    /// <summary>What every test app (and test process) runs with unless a test says otherwise: short files, fixed secrets.</summary>
+    public static IReadOnlyDictionary<string, string?> Defaults { get; } = new Dictionary<string, string?>
     {
         ["Downloads:Processing:DelayMinMs"] = "150",
         ["Downloads:Processing:DelayMaxMs"] = "300",
@@ -32,11 +35,18 @@ public class DownloadsApplication : WebApplicationFactory<Program>
         UseKestrel(0);
     }
 
+    /// <summary>This app's settings, e.g. to start a separate process configured alike.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _settings;
+
     public DownloadsApplication With(string key, string? value)
     {
         _settings[key] = value;
         return this;
     }
+
+    /// <summary>Redis mode against <paramref name="redis"/>, with keys and channels of this app's own prefix.</summary>
+    public DownloadsApplication WithRedis(RedisServer redis, string keyPrefix) =>
+        With("ConnectionStrings:Redis", redis.ConnectionString).With("Downloads:Redis:KeyPrefix", keyPrefix);
 
     public DownloadsApplication WithServices(Action<IServiceCollection> configure)
     {
@@ -69,6 +79,13 @@ public class DownloadsApplication : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(_environment);
+        // Program.cs reads some settings (role, Redis) before Build, when only host settings are in; the
+        // app configuration added last also wins over appsettings.json.
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
         builder.ConfigureServices(services =>
         {

@@ -6,21 +6,9 @@ using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Downloads.Tests.Realtime;
 
-/// <summary>
-/// A real SignalR .NET client, forced onto each transport, follows a 3-file job (70000 and 70007 exist,
-/// 70001 does not) from snapshot to terminal event, over both hub paths.
-/// </summary>
-public sealed class HubTransportTests : IClassFixture<DownloadsApplication>
+/// <summary>Every transport over both hub paths (<c>true</c>: <c>/ws/download/{job_id}</c>).</summary>
+public static class HubTransportCases
 {
-    private readonly DownloadsApplication _app;
-    private readonly DownloadsApi _api;
-
-    public HubTransportTests(DownloadsApplication app)
-    {
-        _app = app;
-        _api = new DownloadsApi(app.CreateApiClient());
-    }
-
     public static TheoryData<HttpTransportType, bool> TransportsAndPaths => new()
     {
         { HttpTransportType.WebSockets, true },
@@ -30,9 +18,32 @@ public sealed class HubTransportTests : IClassFixture<DownloadsApplication>
         { HttpTransportType.ServerSentEvents, false },
         { HttpTransportType.LongPolling, false },
     };
+}
+
+/// <summary>In one process, all in memory.</summary>
+public sealed class InMemoryHubTransportTests(DownloadsApplication app) : HubTransportTests<DownloadsApplication>(app);
+
+/// <summary>In Redis mode: job state in Redis, events through the commit's PUBLISH and the SignalR backplane.</summary>
+public sealed class RedisHubTransportTests(RedisDownloadsApplication app) : HubTransportTests<RedisDownloadsApplication>(app);
+
+/// <summary>
+/// A real SignalR .NET client, forced onto each transport, follows a 3-file job (70000 and 70007 exist,
+/// 70001 does not) from snapshot to terminal event, over both hub paths. Every mode runs the same tests.
+/// </summary>
+public abstract class HubTransportTests<TApplication> : IClassFixture<TApplication>
+    where TApplication : DownloadsApplication
+{
+    private readonly DownloadsApplication _app;
+    private readonly DownloadsApi _api;
+
+    protected HubTransportTests(TApplication app)
+    {
+        _app = app;
+        _api = new DownloadsApi(app.CreateApiClient());
+    }
 
     [Theory]
-    [MemberData(nameof(TransportsAndPaths))]
+    [MemberData(nameof(HubTransportCases.TransportsAndPaths), MemberType = typeof(HubTransportCases))]
     public async Task A_client_follows_a_job_from_snapshot_to_terminal_event(HttpTransportType transport, bool jobPath)
     {
         var job = await _api.InitiateAsync(DownloadsApi.ThreeFileJob);
