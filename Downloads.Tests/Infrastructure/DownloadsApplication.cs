@@ -32,7 +32,10 @@ public class DownloadsApplication : WebApplicationFactory<Program>
 
     public DownloadsApplication()
     {
-        UseKestrel(0);
+        // Not UseKestrel(0): that overload rewrites the server's addresses after Build, racing Kestrel's bind
+        // ("Addresses cannot be modified after the server has started", dotnet/aspnetcore#67714). A dynamic
+        // port from the URL setting below needs no rewrite.
+        UseKestrel(_ => { });
     }
 
     /// <summary>This app's settings, e.g. to start a separate process configured alike.</summary>
@@ -79,6 +82,7 @@ public class DownloadsApplication : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(_environment);
+        builder.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
         // Program.cs reads some settings (role, Redis) before Build, when only host settings are in; the
         // app configuration added last also wins over appsettings.json.
         foreach (var (key, value) in _settings)
