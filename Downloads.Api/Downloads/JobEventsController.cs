@@ -1,25 +1,27 @@
 using System.Globalization;
 using System.Text.Json;
 using Downloads.Api.Http;
+using Downloads.Api.Realtime;
 using Downloads.Contracts;
 using Downloads.Jobs;
 using Downloads.Jobs.Events;
 using Downloads.Jobs.Ledger;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace Downloads.Api.Downloads;
 
 /// <summary>
 /// <c>GET /v1/download/events/{job_id}</c>: a plain Server-Sent Events stream for clients without a SignalR
 /// library. First a <c>snapshot</c> (or, with <c>Last-Event-ID</c>, the events missed since), then every event in
-/// <c>seq</c> order, then the stream ends after the terminal event. A comment every 15 s keeps idle proxies open.
+/// <c>seq</c> order, then the stream ends after the terminal event. A comment every
+/// <c>Downloads:Realtime:KeepAliveSeconds</c> (15 s) keeps idle proxies open.
 /// </summary>
 [ApiController]
 [Route("v1/download/events")]
-public sealed class JobEventsController(JobLedger ledger, IJobStore store, IJobEventStream events) : ControllerBase
+public sealed class JobEventsController(JobLedger ledger, IJobStore store, IJobEventStream events, IOptions<RealtimeOptions> realtime) : ControllerBase
 {
-    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
 
     [HttpGet("{jobId}")]
     [Produces("text/event-stream")]
@@ -56,7 +58,7 @@ public sealed class JobEventsController(JobLedger ledger, IJobStore store, IJobE
         var position = await CatchUpAsync(writer, job, lastEventId, cancellationToken);
         while (!position.Ended)
         {
-            var next = await ReadAsync(subscription, cancellationToken);
+            var next = await ReadAsync(subscription, realtime.Value.KeepAliveInterval, cancellationToken);
             if (next is null)
             {
                 await writer.CommentAsync("keep-alive", cancellationToken);
@@ -97,10 +99,10 @@ public sealed class JobEventsController(JobLedger ledger, IJobStore store, IJobE
         return await writer.EventAsync(JobDocuments.ToSnapshot(job), cancellationToken);
     }
 
-    private static async Task<JobEvent?> ReadAsync(JobEventSubscription subscription, CancellationToken cancellationToken)
+    private static async Task<JobEvent?> ReadAsync(JobEventSubscription subscription, TimeSpan heartbeatInterval, CancellationToken cancellationToken)
     {
         using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        heartbeat.CancelAfter(HeartbeatInterval);
+        heartbeat.CancelAfter(heartbeatInterval);
         try
         {
             return await subscription.Reader.ReadAsync(heartbeat.Token);

@@ -28,15 +28,37 @@ public static class HttpServiceCollectionExtensions
 
         services.Configure<ForwardedHeadersOptions>(options =>
         {
-            // Honoured from trusted proxies only: loopback by default, more under ForwardedHeaders:KnownProxies.
+            // Honoured from trusted proxies only: loopback (unless ForwardedHeaders:TrustLoopback is false), the
+            // addresses under ForwardedHeaders:KnownProxies and the CIDR ranges under ForwardedHeaders:KnownNetworks.
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
-            foreach (var proxy in configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [])
+            if (!configuration.GetValue("ForwardedHeaders:TrustLoopback", defaultValue: true))
+            {
+                options.KnownIPNetworks.Clear();
+                options.KnownProxies.Clear();
+            }
+
+            foreach (var proxy in ConfiguredList(configuration, "ForwardedHeaders:KnownProxies"))
             {
                 options.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            }
+
+            foreach (var network in ConfiguredList(configuration, "ForwardedHeaders:KnownNetworks"))
+            {
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+
+            // With both lists empty the middleware would trust every address: trust none instead.
+            if (options.KnownIPNetworks.Count == 0 && options.KnownProxies.Count == 0)
+            {
+                options.ForwardedHeaders = ForwardedHeaders.None;
             }
         });
         return services;
     }
+
+    // A list setting without blank entries (an empty environment variable is not an address).
+    private static IEnumerable<string> ConfiguredList(IConfiguration configuration, string key) =>
+        configuration.GetSection(key).GetChildren().Select(c => c.Value).OfType<string>().Where(v => v.Trim().Length > 0);
 
     /// <summary>The HTTP pipeline's front: proxies' headers, request ids, request logging, errors as problem+json.</summary>
     public static WebApplication UseDownloadsHttp(this WebApplication app)

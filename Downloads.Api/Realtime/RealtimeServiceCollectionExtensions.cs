@@ -2,6 +2,7 @@ using Downloads.Jobs;
 using Downloads.Jobs.Events;
 using Downloads.Jobs.Redis;
 using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using SignalRRedisOptions = Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisOptions;
@@ -20,7 +21,6 @@ public static class RealtimeServiceCollectionExtensions
         var signalR = services
             .AddSignalR(options =>
             {
-                options.KeepAliveInterval = TimeSpan.FromSeconds(15);
                 options.ClientTimeoutInterval = TimeSpan.FromSeconds(45);
                 options.HandshakeTimeout = TimeSpan.FromSeconds(15);
             })
@@ -39,6 +39,9 @@ public static class RealtimeServiceCollectionExtensions
         }
 
         services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        // Server pings keep WebSockets and SSE from looking idle to a proxy.
+        services.AddOptions<HubOptions>().Configure<IOptions<RealtimeOptions>>((hub, realtime) =>
+            hub.KeepAliveInterval = realtime.Value.KeepAliveInterval);
         services.AddSingleton<IJobEventSink, HubJobEventSink>();
         return services;
     }
@@ -46,12 +49,12 @@ public static class RealtimeServiceCollectionExtensions
     /// <summary>The hub at <c>/ws/download/{job_id}</c> and <c>/ws/download</c>, on all three transports.</summary>
     public static IEndpointRouteBuilder MapDownloadsRealtime(this IEndpointRouteBuilder endpoints)
     {
-        var transports = endpoints.ServiceProvider.GetRequiredService<IOptions<RealtimeOptions>>().Value.Transports;
+        var realtime = endpoints.ServiceProvider.GetRequiredService<IOptions<RealtimeOptions>>().Value;
         void Configure(HttpConnectionDispatcherOptions options)
         {
-            options.Transports = transports;
-            // A poll answers well inside proxy idle limits.
-            options.LongPolling.PollTimeout = TimeSpan.FromSeconds(20);
+            options.Transports = realtime.Transports;
+            // Long polling has no pings: a poll must answer inside the proxies' idle limit on its own.
+            options.LongPolling.PollTimeout = TimeSpan.FromSeconds(realtime.LongPollSeconds);
         }
 
         endpoints.MapHub<DownloadHub>(DownloadHub.Path, Configure);

@@ -118,6 +118,15 @@ public static class JobTransitions
     }
 
     /// <summary>
+    /// The owner's run was taken away (a shutdown or a deleted Hangfire job): the file goes back to pending, keeping
+    /// its attempts, and a pause waiting for it completes.
+    /// </summary>
+    public static JobChange? ReleaseFile(DownloadJob job, long fileId, string owner, DateTimeOffset now) =>
+        OwnedFile(job, fileId, owner) is { } file
+            ? Settle(WithFile(job, file with { Status = FileStatus.Pending, Owner = null, Fraction = 0 }), fileId, now)
+            : null;
+
+    /// <summary>
     /// Ends the job at once: pending files and files in flight become skipped (their runs notice and stop);
     /// completed files keep their links.
     /// </summary>

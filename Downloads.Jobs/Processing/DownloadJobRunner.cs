@@ -115,6 +115,18 @@ public sealed partial class DownloadJobRunner(
 
             return;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Hangfire took the run away: a shutdown (it re-queues the job) or a Delete from the dashboard (it never
+            // runs again). Either way the file goes back to pending and is started again, so no job is left waiting
+            // on a run that will not come back; a re-queued run then finds it pending, or already taken, and is fine.
+            if (await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.ReleaseFile(job, fileId, owner, now), CancellationToken.None) is { } released)
+            {
+                StartFiles(released.Job);
+            }
+
+            throw;
+        }
 
         if (outcome is not null)
         {

@@ -105,6 +105,22 @@ public abstract class JobLifecycleTests<TApplication>(TApplication app) : IClass
         await _api.Http.DeleteAsync($"/v1/download/{job.JobId}");
     }
 
+    [Fact]
+    public async Task Deleting_a_running_file_job_in_the_dashboard_does_not_strand_the_download_job()
+    {
+        var job = await _api.InitiateAsync([70000]);
+        await _api.WaitForAsync(job.JobId, s => s.Results[0].Status == FileStatus.Processing);
+        var storage = app.Services.GetRequiredService<JobStorage>();
+        var running = storage.GetMonitoringApi().ProcessingJobs(0, 100)
+            .Single(j => j.Value.Job.Method.Name == "PrepareFileAsync" && Equals(j.Value.Job.Args[0], job.JobId));
+
+        app.Services.GetRequiredService<IBackgroundJobClient>().Delete(running.Key);
+        var ended = await _api.WaitForEndAsync(job.JobId, TimeSpan.FromSeconds(30));
+
+        ended.Status.Should().Be(JobStatus.Completed);
+        ended.Results[0].Attempts.Should().Be(2, "the deleted run gave the file back and a new run prepared it");
+    }
+
     private async Task WaitUntilNoFileRunsAsync(TimeSpan within)
     {
         var monitoring = app.Services.GetRequiredService<JobStorage>().GetMonitoringApi();

@@ -39,7 +39,9 @@ public sealed class ObservabilityTests
         });
         trace.Should().Contain(s => s.Kind == ActivityKind.Server && s.DisplayName.Contains("initiate", StringComparison.Ordinal), "the caller's traceparent is honoured");
         trace.Should().Contain(s => s.OperationName == "download.dispatch");
-        trace.Count(s => s.OperationName == "download.prepare_file").Should().Be(2);
+        // One span per run; a duplicate run (harmless by design, more likely on a loaded machine) adds one, so count files.
+        trace.Where(s => s.OperationName == "download.prepare_file").Select(s => s.GetTagItem("downloads.file_id")).Distinct()
+            .Should().HaveCount(2);
         trace.Where(s => s.OperationName == "hub.send").Select(s => s.GetTagItem("downloads.seq")).Should().OnlyHaveUniqueItems();
         trace.Where(s => s.OperationName != "hub.send" && s.OperationName != "download.publish" && s.Kind == ActivityKind.Internal)
             .Should().OnlyContain(s => Equals(s.GetTagItem("downloads.job_id"), job.JobId.ToString("D")));

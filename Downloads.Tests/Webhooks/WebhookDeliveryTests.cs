@@ -85,9 +85,10 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task A_slow_receiver_hits_the_attempt_timeout_and_is_retried()
     {
-        await using var app = WebhookTestApps.Create().With("Downloads:Webhooks:AttemptTimeoutMs", "300");
+        // Long enough for a prompt answer on a loaded 2-core machine, far below the slow reply.
+        await using var app = WebhookTestApps.Create().With("Downloads:Webhooks:AttemptTimeoutMs", "1500");
         var api = new DownloadsApi(app.CreateApiClient());
-        var url = _receiver.Url("/slow", new Reply(200, TimeSpan.FromSeconds(5)), Reply.Ok);
+        var url = _receiver.Url("/slow", new Reply(200, TimeSpan.FromSeconds(15)), Reply.Ok);
 
         var job = await api.InitiateAsync(WebhookTestApps.OneFile, url);
         var status = await api.WaitForAsync(job.JobId, s => s.Webhook?.Status == WebhookStatus.Delivered);
