@@ -122,7 +122,7 @@ public sealed partial class DownloadJobRunner(
             // on a run that will not come back; a re-queued run then finds it pending, or already taken, and is fine.
             if (await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.ReleaseFile(job, fileId, owner, now), CancellationToken.None) is { } released)
             {
-                StartFiles(released.Job);
+                await StartFilesAsync(released.Job);
             }
 
             throw;
