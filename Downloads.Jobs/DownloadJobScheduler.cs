@@ -89,7 +89,17 @@ public sealed partial class DownloadJobScheduler(
         var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Resume(job, now), cancellationToken);
         if (update is { Changed: true })
         {
-            await EnqueueAsync(jobId);
+            try
+            {
+                await EnqueueAsync(jobId);
+            }
+            catch (JobStoreUnavailableException)
+            {
+                // Nothing would run the resumed job: put it back to paused (best effort, the store may be down
+                // too), so the client's 503 leaves it as it found it and a later resume works.
+                await ledger.UpdateAsync(jobId, (job, _) => JobTransitions.Pause(job), CancellationToken.None);
+                throw;
+            }
         }
 
         return update;
