@@ -1,3 +1,4 @@
+using Downloads.Api.Downloads;
 using Downloads.Contracts;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Telemetry;
@@ -30,7 +31,7 @@ public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hu
         var suffix = path.Length > Path.Length ? path[(Path.Length + 1)..].Trim('/') : "";
         if (suffix.Length > 0)
         {
-            if (!Guid.TryParseExact(suffix, "D", out var jobId))
+            if (!JobIds.TryParse(suffix, out var jobId))
             {
                 throw new HubException("job not found");
             }
@@ -59,7 +60,7 @@ public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hu
     /// <summary>Follows a job: answered with its <c>snapshot</c>, then every <c>update</c>.</summary>
     public async Task Subscribe(string jobId)
     {
-        if (!Guid.TryParseExact(jobId, "D", out var id))
+        if (!JobIds.TryParse(jobId, out var id))
         {
             throw new HubException("invalid job id");
         }
@@ -69,7 +70,7 @@ public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hu
 
     public async Task Unsubscribe(string jobId)
     {
-        if (Guid.TryParseExact(jobId, "D", out var id))
+        if (JobIds.TryParse(jobId, out var id))
         {
             Subscriptions.Remove(id);
             await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupName(id), Context.ConnectionAborted);
