@@ -1,3 +1,4 @@
+using Downloads.Jobs.Processing;
 using Downloads.Jobs.Storage;
 using Hangfire;
 using StackExchange.Redis;
@@ -29,9 +30,7 @@ public sealed class HangfireHealthCheck(JobStorage storage) : IHealthCheck
     {
         try
         {
-            var servers = storage.GetMonitoringApi().Servers();
-            // Redis storage records the first heartbeat only a heartbeat interval (30 s) after start.
-            var alive = servers.Count(s => DateTime.UtcNow - (s.Heartbeat ?? s.StartedAt) < TimeSpan.FromMinutes(1));
+            var alive = HangfireServers.CountAlive(storage.GetMonitoringApi(), DateTime.UtcNow);
             return Task.FromResult(alive > 0
                 ? HealthCheckResult.Healthy($"{alive} Hangfire server(s) alive")
                 : HealthCheckResult.Unhealthy("no Hangfire server is alive: jobs will wait"));

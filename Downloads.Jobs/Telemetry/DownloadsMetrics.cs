@@ -161,8 +161,7 @@ public sealed class DownloadsMetrics
 
         public Measurement<long>[] AliveServers() => Read<long>(api =>
         {
-            var alive = api.Servers().Count(s => s.Heartbeat is { } beat && DateTime.UtcNow - beat < TimeSpan.FromMinutes(1));
-            return [new Measurement<long>(alive)];
+            return [new Measurement<long>(HangfireServers.CountAlive(api, DateTime.UtcNow))];
         });
 
         private Measurement<T>[] Read<T>(Func<Hangfire.Storage.IMonitoringApi, Measurement<T>[]> read)
