@@ -1,6 +1,6 @@
 using Downloads.Jobs.Links;
+using Downloads.Jobs.Redis;
 using Hangfire;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -15,10 +15,6 @@ internal static class WebhooksServiceCollectionExtensions
 {
     public const string SigningSecretSetting = WebhookOptions.Section + ":SigningSecret";
 
-    // The Redis key prefix every node shares (Downloads:Redis:KeyPrefix of the Redis mode).
-    private const string RedisKeyPrefixSetting = "Downloads:Redis:KeyPrefix";
-    private const string DefaultRedisKeyPrefix = "downloads:";
-
     /// <summary>Options, delivery store, guard and the typed client of webhooks.</summary>
     public static IServiceCollection AddDownloadsWebhooks(this IServiceCollection services)
     {
@@ -28,7 +24,7 @@ internal static class WebhooksServiceCollectionExtensions
 
         // Wherever the service has Redis (a registered connection), delivery states live there, shared by every node.
         services.TryAddSingleton<IWebhookDeliveryStore>(sp => sp.GetService<IConnectionMultiplexer>() is { } redis
-            ? new RedisWebhookDeliveryStore(redis, sp.GetRequiredService<IConfiguration>()[RedisKeyPrefixSetting] ?? DefaultRedisKeyPrefix)
+            ? new RedisWebhookDeliveryStore(redis, sp.GetRequiredService<IOptions<RedisOptions>>().Value.KeyPrefix)
             : new InMemoryWebhookDeliveryStore());
         services.TryAddSingleton<WebhookTargetGuard>();
         services.TryAddSingleton<WebhookSigner>();
