@@ -54,12 +54,10 @@ public sealed partial class WebhookDeliveryJob(
         }
 
         var body = JsonSerializer.SerializeToUtf8Bytes(await TerminalEventAsync(job, cancellationToken), DownloadsJson.Options);
+        var deliveryId = WebhookSigner.DeliveryId(jobId);
+        var now = timeProvider.GetUtcNow();
         var request = new WebhookRequest(
-            new Uri(callbackUrl),
-            WebhookSigner.EventName(job.Status),
-            WebhookSigner.DeliveryId(jobId),
-            signer.Sign(body, timeProvider.GetUtcNow()),
-            body);
+            new Uri(callbackUrl), WebhookSigner.EventName(job.Status), deliveryId, now, signer.Sign(deliveryId, now, body), body);
         var result = await sender.SendAsync(request, cancellationToken);
         await RecordAsync(jobId, started.Attempts, result, cancellationToken);
     }

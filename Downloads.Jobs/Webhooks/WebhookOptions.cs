@@ -8,9 +8,12 @@ public sealed class WebhookOptions
     public const string Section = "Downloads:Webhooks";
 
     /// <summary>Used when no secret is configured, in Development only.</summary>
-    public const string DevelopmentSecret = "development-only-webhook-signing-secret-change-me";
+    public const string DevelopmentSecret = "whsec_ZG93bmxvYWRzLWRldmVsb3BtZW50LW9ubHktd2ViaG9vay1rZXkhIQ==";
 
-    /// <value>The HMAC secret of <c>X-Downloads-Signature</c>. Required outside Development (32+ characters).</value>
+    /// <value>
+    /// The Standard Webhooks secret (<c>whsec_{base64}</c>) that signs deliveries in open mode (API keys have their own).
+    /// Required outside Development.
+    /// </value>
     public string? SigningSecret { get; set; }
 
     /// <value>Allow callbacks to loopback, private, link-local and other non-public addresses; default false.</value>

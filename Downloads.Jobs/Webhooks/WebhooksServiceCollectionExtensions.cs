@@ -20,7 +20,7 @@ internal static class WebhooksServiceCollectionExtensions
     {
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<WebhookOptions>>(sp => new SigningSecretValidator<WebhookOptions>(
-            sp.GetRequiredService<IHostEnvironment>(), SigningSecretSetting, o => o.SigningSecret));
+            sp.GetRequiredService<IHostEnvironment>(), SigningSecretSetting, o => o.SigningSecret, WebhookSecretRule.Check));
 
         // Wherever the service has Redis (a registered connection), delivery states live there, shared by every node.
         services.TryAddSingleton<IWebhookDeliveryStore>(sp => sp.GetService<IConnectionMultiplexer>() is { } redis

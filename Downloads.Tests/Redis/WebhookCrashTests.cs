@@ -36,7 +36,7 @@ public sealed class WebhookCrashTests
         delivered.Webhook!.LastStatusCode.Should().Be(200);
         var received = receiver.Received("/crash");
         received.Should().HaveCount(2, "the interrupted attempt, then the one acknowledged; nothing after it");
-        received.Select(r => r.Header("X-Downloads-Delivery")).Distinct().Should().ContainSingle();
+        received.Select(r => r.Header("webhook-id")).Distinct().Should().ContainSingle();
         received.Select(r => r.Header("X-Downloads-Event")).Should().AllBe("job.completed");
     }
 }
