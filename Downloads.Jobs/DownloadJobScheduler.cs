@@ -27,13 +27,20 @@ public sealed partial class DownloadJobScheduler(
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
     /// <summary>
-    /// Creates the job and enqueues its dispatch. With an <c>Idempotency-Key</c>, the key is bound first,
-    /// atomically, so concurrent identical requests create one job; the same key with another body conflicts.
+    /// Creates the job, owned by <paramref name="apiKeyName"/> (null in open mode), and enqueues its dispatch. With an
+    /// <c>Idempotency-Key</c>, the key is bound first, atomically, so concurrent identical requests create one job; the
+    /// same key with another body conflicts. Keys are scoped per API key: two clients never share one.
     /// </summary>
     public async Task<InitiateOutcome> InitiateAsync(
-        IReadOnlyList<long> fileIds, string? callbackUrl, string publicBaseUrl, string? idempotencyKey, CancellationToken cancellationToken)
+        IReadOnlyList<long> fileIds,
+        string? callbackUrl,
+        string publicBaseUrl,
+        string? idempotencyKey,
+        string? apiKeyName,
+        CancellationToken cancellationToken)
     {
-        var jobId = Guid.NewGuid();
+        var jobId = NewJobId();
+        idempotencyKey = ScopedIdempotencyKey(apiKeyName, idempotencyKey);
         if (idempotencyKey is not null)
         {
             var wanted = new IdempotencyBinding(idempotencyKey, Fingerprint(fileIds, callbackUrl), jobId, fileIds.Count);
@@ -51,6 +58,7 @@ public sealed partial class DownloadJobScheduler(
             var job = DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow()) with
             {
                 TraceParent = DownloadsTracing.CurrentTraceParent(),
+                ApiKeyName = apiKeyName,
             };
             await ledger.CreateAsync(job, cancellationToken);
             created = true;
@@ -141,6 +149,23 @@ public sealed partial class DownloadJobScheduler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} could not be started ({Cause}) nor forgotten; it stays queued and unacknowledged")]
     private static partial void LogCleanupFailed(ILogger logger, Exception exception, Guid jobId, string cause);
+
+    /// <summary>
+    /// A job id from a cryptographic source: 122 random bits in a version 4 UUID. An id is no credential where API
+    /// keys are configured, but it must not be guessable either.
+    /// </summary>
+    public static Guid NewJobId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        RandomNumberGenerator.Fill(bytes);
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x40);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes, bigEndian: true);
+    }
+
+    // Open mode keeps the key as given; with API keys the key's name (length-prefixed, so no two pairs collide) leads.
+    private static string? ScopedIdempotencyKey(string? apiKeyName, string? idempotencyKey) =>
+        apiKeyName is null || idempotencyKey is null ? idempotencyKey : $"{apiKeyName.Length}:{apiKeyName}:{idempotencyKey}";
 
     // The same key with the same body replays; the body is what the client asked for, in its order.
     private static string Fingerprint(IReadOnlyList<long> fileIds, string? callbackUrl)

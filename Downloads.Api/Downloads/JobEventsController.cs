@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
+using Downloads.Api.Access;
 using Downloads.Api.Http;
 using Downloads.Api.Realtime;
 using Downloads.Contracts;
 using Downloads.Jobs;
 using Downloads.Jobs.Events;
 using Downloads.Jobs.Ledger;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -20,13 +22,16 @@ namespace Downloads.Api.Downloads;
 /// </summary>
 [ApiController]
 [Route("v1/download/events")]
-public sealed class JobEventsController(JobLedger ledger, IJobStore store, IJobEventStream events, IOptions<RealtimeOptions> realtime) : ControllerBase
+[Authorize(Policy = AccessPolicies.JobCaller)]
+public sealed class JobEventsController(
+    JobLedger ledger, IJobStore store, IJobEventStream events, IOptions<RealtimeOptions> realtime, IAuthorizationService authorization)
+    : ControllerBase
 {
-
     [HttpGet("{jobId}")]
     [Produces("text/event-stream")]
     [ProducesResponseType(StatusCodes.Status200OK)]
     [ProducesResponseType(StatusCodes.Status204NoContent)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public async Task<IActionResult> Stream(string jobId, CancellationToken cancellationToken)
     {
@@ -37,7 +42,7 @@ public sealed class JobEventsController(JobLedger ledger, IJobStore store, IJobE
 
         // Subscribe before reading the job, so nothing recorded in between is missed.
         await using var subscription = await events.SubscribeAsync(id, cancellationToken);
-        if (await ledger.GetAsync(id, cancellationToken) is not { } job)
+        if (await ledger.GetAsync(id, cancellationToken) is not { } job || !await authorization.MayAccessAsync(User, job))
         {
             return this.JobNotFound(id);
         }

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Downloads.Api.Protection;
 
-/// <summary><c>Downloads:RateLimiting</c>: how much one client (by IP address) may ask of the service.</summary>
+/// <summary><c>Downloads:RateLimiting</c>: how much one client (by API key where keys are configured, else by IP address) may ask of the service.</summary>
 public sealed class RateLimitingOptions
 {
     public const string Section = "Downloads:RateLimiting";

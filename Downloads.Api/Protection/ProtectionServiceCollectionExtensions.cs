@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Downloads.Api.Http;
 using Downloads.Jobs.Events;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
@@ -32,7 +33,7 @@ public static class ProtectionServiceCollectionExtensions
             limiter.AddPolicy(InitiatePolicy, http =>
             {
                 var perMinute = http.RequestServices.GetRequiredService<IOptions<RateLimitingOptions>>().Value.InitiatePerMinute;
-                var client = ActiveJobLimitFilter.ClientKey(http);
+                var client = ClientKeys.Of(http);
                 return perMinute == 0
                     ? RateLimitPartition.GetNoLimiter(client)
                     : RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
@@ -58,11 +59,14 @@ public static class ProtectionServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Security headers, CORS and rate limiting, in that order, after routing.</summary>
+    /// <summary>Security headers, CORS, authentication and authorization, and rate limiting, in that order, after routing.</summary>
     public static WebApplication UseDownloadsProtection(this WebApplication app)
     {
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseCors();
+        // Before the rate limiter: its partitions are per API key where the caller has one.
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseRateLimiter();
         return app;
     }
@@ -72,15 +76,7 @@ public static class ProtectionServiceCollectionExtensions
         var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
         var http = context.HttpContext;
         http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = StatusCodes.Status429TooManyRequests,
-                Title = "Too many requests",
-                Detail = "This client has started too many jobs in the last minute; try again after Retry-After seconds.",
-            },
-        });
+        await Problems.WriteAsync(
+            http, StatusCodes.Status429TooManyRequests, "Too many requests", "This client has made too many such requests lately; try again after Retry-After seconds.");
     }
 }

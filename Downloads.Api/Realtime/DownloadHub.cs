@@ -1,7 +1,9 @@
+using Downloads.Api.Access;
 using Downloads.Api.Downloads;
 using Downloads.Contracts;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Telemetry;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Connections.Features;
 using Microsoft.AspNetCore.SignalR;
 
@@ -12,7 +14,7 @@ namespace Downloads.Api.Realtime;
 /// at <c>/ws/download</c> it calls <see cref="Subscribe"/> and <see cref="Unsubscribe"/>. Events
 /// reach clients as <c>update</c>, sent to the job's group by whichever process records them.
 /// </summary>
-public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hub<IDownloadClient>
+public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics, IAuthorizationService authorization) : Hub<IDownloadClient>
 {
     public const string Path = "/ws/download";
 
@@ -85,7 +87,12 @@ public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hu
     private async Task SubscribeCoreAsync(Guid jobId)
     {
         var cancellationToken = Context.ConnectionAborted;
-        var job = await ledger.GetAsync(jobId, cancellationToken) ?? throw new HubException("job not found");
+        // Another API key's job, or one the connection's token is not for, is not found either.
+        if (await ledger.GetAsync(jobId, cancellationToken) is not { } job || !await authorization.MayAccessAsync(Context.User!, job))
+        {
+            throw new HubException("job not found");
+        }
+
         if (!Subscriptions.Contains(jobId) && Subscriptions.Count >= MaxSubscriptionsPerConnection)
         {
             throw new HubException($"a connection may follow at most {MaxSubscriptionsPerConnection} jobs");

@@ -1,3 +1,4 @@
+using Downloads.Api.Access;
 using Downloads.Jobs;
 using Downloads.Jobs.Events;
 using Downloads.Jobs.Redis;
@@ -57,8 +58,9 @@ public static class RealtimeServiceCollectionExtensions
             options.LongPolling.PollTimeout = TimeSpan.FromSeconds(realtime.LongPollSeconds);
         }
 
-        endpoints.MapHub<DownloadHub>(DownloadHub.Path, Configure);
-        endpoints.MapHub<DownloadHub>(DownloadHub.Path + "/{jobId}", Configure);
+        // Which jobs a connection may follow is decided per job in the hub; here only that the caller holds something.
+        endpoints.MapHub<DownloadHub>(DownloadHub.Path, Configure).RequireAuthorization(AccessPolicies.JobCaller);
+        endpoints.MapHub<DownloadHub>(DownloadHub.Path + "/{jobId}", Configure).RequireAuthorization(AccessPolicies.JobCaller);
         return endpoints;
     }
 }

@@ -43,6 +43,9 @@ public sealed record DownloadJob
     /// <summary>When the last within-file progress tick was recorded (ticks are throttled per job).</summary>
     public DateTimeOffset? LastTickAt { get; init; }
 
+    /// <summary>The API key that created the job (its configured name); null in open mode. Only that key may see the job.</summary>
+    public string? ApiKeyName { get; init; }
+
     /// <summary>The W3C <c>traceparent</c> of the initiate request; the job's background runs continue that trace.</summary>
     public string? TraceParent { get; init; }
 

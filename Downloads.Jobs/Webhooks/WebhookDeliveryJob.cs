@@ -56,9 +56,10 @@ public sealed partial class WebhookDeliveryJob(
         var body = JsonSerializer.SerializeToUtf8Bytes(await TerminalEventAsync(job, cancellationToken), DownloadsJson.Options);
         var deliveryId = WebhookSigner.DeliveryId(jobId);
         var now = timeProvider.GetUtcNow();
-        var request = new WebhookRequest(
-            new Uri(callbackUrl), WebhookSigner.EventName(job.Status), deliveryId, now, signer.Sign(deliveryId, now, body), body);
-        var result = await sender.SendAsync(request, cancellationToken);
+        var result = signer.Sign(job.ApiKeyName, deliveryId, now, body) is { } signature
+            ? await sender.SendAsync(
+                new WebhookRequest(new Uri(callbackUrl), WebhookSigner.EventName(job.Status), deliveryId, now, signature, body), cancellationToken)
+            : new WebhookAttemptResult(WebhookAttemptOutcome.Failed, null, null, $"API key '{job.ApiKeyName}' is no longer configured: nothing may sign for it");
         await RecordAsync(jobId, started.Attempts, result, cancellationToken);
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Downloads.Contracts;
+using Downloads.Jobs.Access;
 using Microsoft.Extensions.Options;
 using StandardWebhooks;
 
@@ -11,7 +12,7 @@ namespace Downloads.Jobs.Webhooks;
 /// <c>webhook-signature: v1,{base64 HMAC-SHA256(key, "{webhook-id}.{webhook-timestamp}.{raw body}")}</c>, the key
 /// being the base64 after <c>whsec_</c>. docs/webhooks.md shows consumers the official verifiers.
 /// </summary>
-public sealed class WebhookSigner(IOptions<WebhookOptions> options)
+public sealed class WebhookSigner(IOptions<WebhookOptions> options, IOptions<AuthOptions> auth)
 {
     public const string EventHeader = "X-Downloads-Event";
     public const string IdHeader = "webhook-id";
@@ -23,9 +24,21 @@ public sealed class WebhookSigner(IOptions<WebhookOptions> options)
 
     private readonly StandardWebhook _openMode = new(options.Value.SigningSecret ?? WebhookOptions.DevelopmentSecret);
 
-    /// <summary>The <c>webhook-signature</c> value of <paramref name="body"/>, sent as delivery <paramref name="deliveryId"/> at <paramref name="timestamp"/>.</summary>
-    public string Sign(Guid deliveryId, DateTimeOffset timestamp, ReadOnlySpan<byte> body) =>
-        _openMode.Sign(deliveryId.ToString("D"), timestamp, Encoding.UTF8.GetString(body));
+    // Each API key signs its own jobs' deliveries, so no receiver holds a secret that verifies another's.
+    private readonly Dictionary<string, StandardWebhook> _byApiKey = auth.Value.ApiKeys
+        .Where(k => k.Value.WebhookSecret is not null)
+        .ToDictionary(k => k.Key, k => new StandardWebhook(k.Value.WebhookSecret!), StringComparer.Ordinal);
+
+    /// <summary>
+    /// The <c>webhook-signature</c> value of <paramref name="body"/>, sent as delivery <paramref name="deliveryId"/> at
+    /// <paramref name="timestamp"/>, for a job of <paramref name="apiKeyName"/> (null: open mode); null when that key is
+    /// no longer configured, so nothing can sign for it.
+    /// </summary>
+    public string? Sign(string? apiKeyName, Guid deliveryId, DateTimeOffset timestamp, ReadOnlySpan<byte> body)
+    {
+        var webhook = apiKeyName is null ? _openMode : _byApiKey.GetValueOrDefault(apiKeyName);
+        return webhook?.Sign(deliveryId.ToString("D"), timestamp, Encoding.UTF8.GetString(body));
+    }
 
     /// <summary><c>job.completed</c>, <c>job.failed</c> or <c>job.cancelled</c>.</summary>
     public static string EventName(JobStatus status) => status switch

@@ -48,7 +48,7 @@ public sealed class WebhookTargetTests : IClassFixture<WebhookTargetTests.Defaul
         await using var receiver = await WebhookReceiver.StartAsync();
         var url = receiver.Url("/late");
         var scheduler = _app.Services.GetRequiredService<DownloadJobScheduler>();
-        var outcome = await scheduler.InitiateAsync(WebhookTestApps.OneFile, url, _app.BaseAddress.ToString(), null, CancellationToken.None);
+        var outcome = await scheduler.InitiateAsync(WebhookTestApps.OneFile, url, _app.BaseAddress.ToString(), null, null, CancellationToken.None);
 
         var status = await _api.WaitForAsync(outcome.JobId, s => s.Webhook?.Status != WebhookStatus.Pending);
 
