@@ -12,4 +12,8 @@ public static class AccessClaims
     public static string? ApiKeyName(this ClaimsPrincipal user) => user.FindFirst(ApiKey)?.Value;
 
     public static string? JobAccessToken(this ClaimsPrincipal user) => user.FindFirst(JobToken)?.Value;
+
+    /// <summary>A caller that holds <paramref name="token"/> and nothing else.</summary>
+    public static ClaimsPrincipal HoldingJobToken(string token) =>
+        new(new ClaimsIdentity([new Claim(JobToken, token)], ApiKeyAuthenticationHandler.SchemeName));
 }

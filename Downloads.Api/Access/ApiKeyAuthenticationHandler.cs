@@ -44,7 +44,7 @@ public sealed class ApiKeyAuthenticationHandler(
         var query = Request.Query[AccessTokenQuery].ToString();
         if (bearer is null && query.Length > 0 && JobAccessTokens.LooksLikeToken(query))
         {
-            return Task.FromResult(Success(AccessClaims.JobToken, query));
+            return Task.FromResult(Success(AccessClaims.HoldingJobToken(query)));
         }
 
         if (bearer is null)
@@ -54,11 +54,11 @@ public sealed class ApiKeyAuthenticationHandler(
 
         if (JobAccessTokens.LooksLikeToken(bearer))
         {
-            return Task.FromResult(Success(AccessClaims.JobToken, bearer));
+            return Task.FromResult(Success(AccessClaims.HoldingJobToken(bearer)));
         }
 
         return Task.FromResult(MatchingKey(bearer) is { } name
-            ? Success(AccessClaims.ApiKey, name)
+            ? Success(new ClaimsPrincipal(new ClaimsIdentity([new Claim(AccessClaims.ApiKey, name)], SchemeName)))
             : AuthenticateResult.Fail("The API key is not valid."));
     }
 
@@ -97,7 +97,6 @@ public sealed class ApiKeyAuthenticationHandler(
         return match;
     }
 
-    private static AuthenticateResult Success(string claim, string value) =>
-        AuthenticateResult.Success(new AuthenticationTicket(
-            new ClaimsPrincipal(new ClaimsIdentity([new Claim(claim, value)], SchemeName)), SchemeName));
+    private static AuthenticateResult Success(ClaimsPrincipal principal) =>
+        AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
 }

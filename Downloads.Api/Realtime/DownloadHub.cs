@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Downloads.Api.Access;
 using Downloads.Api.Downloads;
 using Downloads.Contracts;
@@ -60,15 +61,17 @@ public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics, IAut
     }
 
     /// <summary>Follows a job: answered with its <c>snapshot</c>, then every <c>update</c>.</summary>
-    public async Task Subscribe(string jobId)
-    {
-        if (!JobIds.TryParse(jobId, out var id))
-        {
-            throw new HubException("invalid job id");
-        }
+    public async Task Subscribe(string jobId) => await SubscribeCoreAsync(ParseJobId(jobId));
 
-        await SubscribeCoreAsync(id);
-    }
+    /// <summary>
+    /// <see cref="Subscribe"/> with that job's access token, so that one connection can follow several jobs each
+    /// handed over with its own token (the browser client does).
+    /// </summary>
+    public async Task SubscribeWithToken(string jobId, string accessToken) =>
+        await SubscribeCoreAsync(ParseJobId(jobId), accessToken);
+
+    private static Guid ParseJobId(string jobId) =>
+        JobIds.TryParse(jobId, out var id) ? id : throw new HubException("invalid job id");
 
     public async Task Unsubscribe(string jobId)
     {
@@ -84,11 +87,11 @@ public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics, IAut
 
     // Snapshot first, then the group, then a fresh snapshot if the job moved in between: the client's first
     // message is always the snapshot, and nothing recorded before it joined the group is lost.
-    private async Task SubscribeCoreAsync(Guid jobId)
+    private async Task SubscribeCoreAsync(Guid jobId, string? accessToken = null)
     {
         var cancellationToken = Context.ConnectionAborted;
-        // Another API key's job, or one the connection's token is not for, is not found either.
-        if (await ledger.GetAsync(jobId, cancellationToken) is not { } job || !await authorization.MayAccessAsync(Context.User!, job))
+        // Another API key's job, or one neither the connection's credential nor the given token is for, is not found either.
+        if (await ledger.GetAsync(jobId, cancellationToken) is not { } job || !await MayAccessAsync(job, accessToken))
         {
             throw new HubException("job not found");
         }
@@ -107,4 +110,8 @@ public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics, IAut
             await Clients.Caller.update(JobDocuments.ToSnapshot(latest));
         }
     }
+
+    private async Task<bool> MayAccessAsync(DownloadJob job, string? accessToken) =>
+        await authorization.MayAccessAsync(Context.User ?? new ClaimsPrincipal(), job)
+        || (accessToken is not null && await authorization.MayAccessAsync(AccessClaims.HoldingJobToken(accessToken), job));
 }
