@@ -9,7 +9,8 @@ export const TRANSPORT_NAMES: readonly TransportName[] = ['WebSockets', 'ServerS
 export interface HubLike {
   start(): Promise<void>;
   stop(): Promise<void>;
-  invoke(method: 'Subscribe' | 'Unsubscribe', jobId: string): Promise<unknown>;
+  /** `SubscribeWithToken` takes the job's access token as a third argument. */
+  invoke(method: 'Subscribe' | 'SubscribeWithToken' | 'Unsubscribe', jobId: string, accessToken?: string): Promise<unknown>;
   onUpdate(handler: (event: JobEvent) => void): void;
   onReconnecting(handler: (error?: Error) => void): void;
   onReconnected(handler: () => void): void;

@@ -66,6 +66,8 @@ export class FakeServer {
   readonly requests: { method: string; url: string; body?: string }[] = [];
   nextJobIds: string[] = [];
   down = false;
+  /** Answer initiate as a service with API keys does: an access_token, carried by every URL. */
+  accessTokens = false;
 
   statusGets(jobId?: string): number {
     return this.requests.filter((r) => r.method === 'GET' && r.url.includes('/status/') && (!jobId || r.url.endsWith(jobId))).length;
@@ -75,7 +77,7 @@ export class FakeServer {
     const method = (init.method ?? 'GET').toUpperCase();
     this.requests.push({ method, url: input, body: typeof init.body === 'string' ? init.body : undefined });
     if (this.down) throw new TypeError('Failed to fetch');
-    const status = /\/v1\/download\/status\/([0-9a-f-]+)$/.exec(input);
+    const status = /\/v1\/download\/status\/([0-9a-f-]+)(?:\?access_token=[\w-]+)?$/.exec(input);
     if (method === 'GET' && status) {
       const doc = this.docs.get(status[1]);
       return doc ? json(200, doc) : json(404, { title: 'Not Found', status: 404, detail: 'job not found' }, 'application/problem+json');
@@ -84,18 +86,21 @@ export class FakeServer {
       const body = JSON.parse(String(init.body)) as { file_ids: number[] };
       const id = this.nextJobIds.shift()!;
       this.docs.set(id, statusDoc(id, 1, 'queued', files(body.file_ids)));
+      const token = `jat_${id.slice(0, 8)}`;
+      const query = this.accessTokens ? `?access_token=${token}` : '';
       return json(202, {
         job_id: id,
         status: 'queued',
         total_files: body.file_ids.length,
-        websocket_url: `ws://host.example/ws/download/${id}`,
-        hub_url: `http://host.example/ws/download/${id}`,
-        status_url: `http://host.example/v1/download/status/${id}`,
-        result_url: `http://host.example/v1/download/result/${id}`,
-        events_url: `http://host.example/v1/download/events/${id}`,
+        websocket_url: `ws://host.example/ws/download/${id}${query}`,
+        hub_url: `http://host.example/ws/download/${id}${query}`,
+        status_url: `http://host.example/v1/download/status/${id}${query}`,
+        result_url: `http://host.example/v1/download/result/${id}${query}`,
+        events_url: `http://host.example/v1/download/events/${id}${query}`,
+        ...(this.accessTokens ? { access_token: token } : {}),
       });
     }
-    const action = /\/v1\/download\/([0-9a-f-]+)(\/pause|\/resume)?$/.exec(input);
+    const action = /\/v1\/download\/([0-9a-f-]+)(\/pause|\/resume)?(?:\?access_token=[\w-]+)?$/.exec(input);
     if (action) {
       const doc = this.docs.get(action[1]);
       if (!doc) return json(404, { title: 'Not Found', status: 404 }, 'application/problem+json');
@@ -118,7 +123,7 @@ export class FakeHub implements HubLike {
   startCalls = 0;
   connected = false;
   transportName: TransportName = 'WebSockets';
-  readonly invocations: [string, string][] = [];
+  readonly invocations: [string, string, string?][] = [];
   /** Answers to Subscribe: the snapshot the server would push. */
   snapshotFor: (jobId: string) => JobEvent | null = () => null;
   private update: (e: JobEvent) => void = () => undefined;
@@ -134,10 +139,10 @@ export class FakeHub implements HubLike {
   async stop(): Promise<void> {
     this.connected = false;
   }
-  async invoke(method: 'Subscribe' | 'Unsubscribe', jobId: string): Promise<unknown> {
-    this.invocations.push([method, jobId]);
+  async invoke(method: 'Subscribe' | 'SubscribeWithToken' | 'Unsubscribe', jobId: string, _accessToken?: string): Promise<unknown> {
+    this.invocations.push(_accessToken === undefined ? [method, jobId] : [method, jobId, _accessToken]);
     if (!this.connected) throw new Error('not connected');
-    if (method === 'Subscribe') {
+    if (method === 'Subscribe' || method === 'SubscribeWithToken') {
       const snapshot = this.snapshotFor(jobId);
       if (snapshot) queueMicrotask(() => this.update(snapshot));
     }
@@ -163,7 +168,7 @@ export class FakeHub implements HubLike {
     this.update(e);
   }
   subscribes(jobId?: string): number {
-    return this.invocations.filter(([m, id]) => m === 'Subscribe' && (!jobId || id === jobId)).length;
+    return this.invocations.filter(([m, id]) => (m === 'Subscribe' || m === 'SubscribeWithToken') && (!jobId || id === jobId)).length;
   }
   dropAndReconnect(): void {
     this.connected = false;
