@@ -28,6 +28,7 @@ public sealed class DownloadsController(
     WebhookTargetGuard webhookTargets,
     IAuthorizationService authorization,
     JobAccessTokens accessTokens,
+    PublicUrls publicUrls,
     IOptions<AuthOptions> auth)
     : ControllerBase
 {
@@ -67,7 +68,7 @@ public sealed class DownloadsController(
         }
 
         var outcome = await scheduler.InitiateAsync(
-            request.FileIds!, request.CallbackUrl, PublicUrls.BaseUrl(Request), idempotencyKey, User.ApiKeyName(), cancellationToken);
+            request.FileIds!, request.CallbackUrl, publicUrls.BaseUrl(Request), idempotencyKey, User.ApiKeyName(), cancellationToken);
         if (outcome.IdempotencyConflict)
         {
             return this.ProblemResult(
@@ -82,7 +83,7 @@ public sealed class DownloadsController(
         }
 
         var id = outcome.JobId.ToString("D");
-        var baseUrl = PublicUrls.BaseUrl(Request);
+        var baseUrl = publicUrls.BaseUrl(Request);
         var token = accessTokens.For(outcome.JobId);
         // With API keys, each URL opens on its own: the browser given it needs no key.
         var query = auth.Value.RequiresApiKeys ? $"?{ApiKeyAuthenticationHandler.AccessTokenQuery}={token}" : "";
@@ -90,7 +91,7 @@ public sealed class DownloadsController(
             outcome.JobId,
             JobStatus.Queued,
             outcome.TotalFiles,
-            $"{PublicUrls.WebSocketBaseUrl(Request)}/ws/download/{id}{query}",
+            $"{publicUrls.WebSocketBaseUrl(Request)}/ws/download/{id}{query}",
             $"{baseUrl}/ws/download/{id}{query}",
             $"{baseUrl}/v1/download/status/{id}{query}",
             $"{baseUrl}/v1/download/result/{id}{query}",
