@@ -19,6 +19,18 @@ public sealed class WebhookOptions
     /// <value>Allow callbacks to loopback, private, link-local and other non-public addresses; default false.</value>
     public bool AllowPrivateNetworks { get; set; }
 
+    /// <value>
+    /// Ports a callback may use: a comma-separated list, or <c>*</c> for any. Default <c>80,443</c>, so a callback cannot
+    /// reach other services (SSH, Redis, admin ports) of a public host.
+    /// </value>
+    [RegularExpression(@"^\s*(\*|\d{1,5}(\s*,\s*\d{1,5})*)\s*$", ErrorMessage = "Downloads:Webhooks:AllowedPorts must be a comma-separated list of ports, or *.")]
+    public string AllowedPorts { get; set; } = "80,443";
+
+    /// <summary>Whether a callback may use <paramref name="port"/>.</summary>
+    public bool AllowsPort(int port) =>
+        AllowedPorts.Trim() == "*"
+        || AllowedPorts.Split(',', StringSplitOptions.TrimEntries).Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     /// <value>Sends of one delivery before it is recorded as failed; default 6.</value>
     [Range(1, 20)]
     public int MaxAttempts { get; set; } = 6;

@@ -37,6 +37,8 @@ internal static class WebhooksServiceCollectionExtensions
             {
                 // A redirect would lead past the guard's decision; a 3xx is an answer, and not a 2xx.
                 AllowAutoRedirect = false,
+                // Straight to the vetted address: through HTTP(S)_PROXY the guard would vet the proxy, not the target.
+                UseProxy = false,
                 UseCookies = false,
                 ConnectCallback = sp.GetRequiredService<WebhookTargetGuard>().ConnectAsync,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),

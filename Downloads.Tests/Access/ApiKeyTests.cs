@@ -115,7 +115,9 @@ public sealed class ApiKeyTests : IAsyncLifetime
     public async Task Each_keys_webhook_secret_signs_its_jobs_deliveries()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        await using var app = AccessTestApps.Create().With("Downloads:Webhooks:AllowPrivateNetworks", "true");
+        await using var app = AccessTestApps.Create()
+            .With("Downloads:Webhooks:AllowPrivateNetworks", "true")
+            .With("Downloads:Webhooks:AllowedPorts", "*");
         await AccessTestApps.Client(app, AccessTestApps.KeyA).InitiateAsync(OneFile, receiver.Url("/a"));
         await AccessTestApps.Client(app, AccessTestApps.KeyB).InitiateAsync(OneFile, receiver.Url("/b"));
 

@@ -16,6 +16,7 @@ public sealed class WebhookCrashTests
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var deployment = WorkerCrashTests.Deployment(await RedisServer.Shared, invisibilitySeconds)
             .With("Downloads:Webhooks:AllowPrivateNetworks", "true")
+            .With("Downloads:Webhooks:AllowedPorts", "*")
             .With("Downloads:Webhooks:RetryBaseDelayMs", "20")
             // The first attempt hangs on the receiver until the worker dies, never timing out before.
             .With("Downloads:Webhooks:AttemptTimeoutMs", "120000");
