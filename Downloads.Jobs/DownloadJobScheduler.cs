@@ -76,11 +76,15 @@ public sealed partial class DownloadJobScheduler(
         return new InitiateOutcome(jobId, fileIds.Count, Replayed: false, IdempotencyConflict: false);
     }
 
-    /// <summary>Cancels the job and starts its webhook; a repeated cancel starts it again if it was lost (the delivery job decides).</summary>
+    /// <summary>
+    /// Cancels the job and starts its webhook. Only the cancel that changed the job enqueues anything: a repeated
+    /// DELETE is answered from the state and costs no run (a delivery lost after the commit is started again by the
+    /// next run that finds the job ended).
+    /// </summary>
     public async Task<JobUpdate?> CancelAsync(Guid jobId, CancellationToken cancellationToken)
     {
         var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Cancel(job, now), cancellationToken);
-        if (update is { Job.Status: Contracts.JobStatus.Cancelled })
+        if (update is { Changed: true, Job.Status: Contracts.JobStatus.Cancelled })
         {
             // The cancel is committed: its webhook is enqueued even if the caller has gone away meanwhile.
             await webhooks.EnsureDeliveryAsync(update.Job, CancellationToken.None);

@@ -126,6 +126,7 @@ public sealed class DownloadsController(
 
     /// <summary>Cancels the job: pending files are skipped, completed ones keep their links.</summary>
     [HttpDelete("{jobId}")]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
@@ -134,6 +135,7 @@ public sealed class DownloadsController(
 
     /// <summary>No new file starts; the job is <c>paused</c> once no file is in flight.</summary>
     [HttpPost("{jobId}/pause")]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
@@ -142,6 +144,7 @@ public sealed class DownloadsController(
 
     /// <summary>Processing goes on with the files not yet done.</summary>
     [HttpPost("{jobId}/resume")]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
@@ -151,7 +154,11 @@ public sealed class DownloadsController(
     /// <summary>Whether a file exists, and its size.</summary>
     [HttpPost("check")]
     [Authorize(Policy = AccessPolicies.ApiKey)]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    // One file id: a small body is all it takes.
+    [RequestSizeLimit(1024)]
     [Consumes("application/json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
     [ProducesResponseType<FileCheckResponse>(StatusCodes.Status200OK)]
     public async Task<IActionResult> Check([FromBody] FileCheckRequest request, [FromServices] IFileStorage storage, CancellationToken cancellationToken)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Downloads.Api.Access;
 using Downloads.Api.Http;
+using Downloads.Api.Protection;
 using Downloads.Api.Realtime;
 using Downloads.Contracts;
 using Downloads.Jobs;
@@ -10,6 +11,7 @@ using Downloads.Jobs.Ledger;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Downloads.Api.Downloads;
@@ -28,7 +30,9 @@ public sealed class JobEventsController(
     : ControllerBase
 {
     [HttpGet("{jobId}")]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ConnectionsPolicy)]
     [Produces("text/event-stream")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     [ProducesResponseType(StatusCodes.Status200OK)]
     [ProducesResponseType(StatusCodes.Status204NoContent)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
