@@ -127,6 +127,7 @@ public sealed class DownloadsController(
     /// <summary>Cancels the job: pending files are skipped, completed ones keep their links.</summary>
     [HttpDelete("{jobId}")]
     [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
@@ -136,6 +137,7 @@ public sealed class DownloadsController(
     /// <summary>No new file starts; the job is <c>paused</c> once no file is in flight.</summary>
     [HttpPost("{jobId}/pause")]
     [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
@@ -145,6 +147,7 @@ public sealed class DownloadsController(
     /// <summary>Processing goes on with the files not yet done.</summary>
     [HttpPost("{jobId}/resume")]
     [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
@@ -155,6 +158,7 @@ public sealed class DownloadsController(
     [HttpPost("check")]
     [Authorize(Policy = AccessPolicies.ApiKey)]
     [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     // One file id: a small body is all it takes.
     [RequestSizeLimit(1024)]
     [Consumes("application/json")]

@@ -1,3 +1,4 @@
+using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 
 namespace Downloads.Api.Http;
@@ -9,6 +10,8 @@ public static class ApiDocs
 
     public const string ReferencePath = "/scalar";
 
+    public const string BearerScheme = "bearer";
+
     public static IServiceCollection AddDownloadsApiDocs(this IServiceCollection services)
     {
         // Schemas follow the HTTP JSON options (snake_case), which AddDownloadsHttp sets.
@@ -18,6 +21,19 @@ public static class ApiDocs
             document.Info.Description =
                 "Start long-running downloads and follow them over SignalR (/ws/download), Server-Sent Events or polling. " +
                 "Every error is application/problem+json with a request_id.";
+            // Where API keys are configured, every /v1/download route needs one (or, on a job's own routes, its access_token).
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description =
+                    "An API key (Downloads:Auth:ApiKeys; none configured: open mode, no credential needed), or on a job's own " +
+                    "routes (status, result, events, cancel, pause, resume, the hub) that job's access_token, also accepted " +
+                    "as the query parameter ?access_token=. Missing or wrong: 401 problem+json.",
+            };
+            document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] }];
             return Task.CompletedTask;
         }));
         return services;
