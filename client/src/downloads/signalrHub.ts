@@ -70,8 +70,7 @@ export function createSignalRHub(options: SignalRHubOptions = {}): HubLike {
   return {
     start: () => connection.start(),
     stop: () => connection.stop(),
-    invoke: (method, jobId, accessToken) =>
-      accessToken === undefined ? connection.invoke(method, jobId) : connection.invoke(method, jobId, accessToken),
+    invoke: (method, jobId, ...args) => connection.invoke(method, jobId, ...args),
     onUpdate: (handler) => connection.on('update', (event: JobEvent) => handler(event)),
     onReconnecting: (handler) => connection.onreconnecting(handler),
     onReconnected: (handler) => connection.onreconnected(() => handler()),
