@@ -95,7 +95,8 @@ public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hu
         Subscriptions.Add(jobId);
         await Groups.AddToGroupAsync(Context.ConnectionId, GroupName(jobId), cancellationToken);
 
-        if (await ledger.GetAsync(jobId, cancellationToken) is { } latest && latest.Seq > job.Seq)
+        if (await ledger.GetHeaderAsync(jobId, cancellationToken) is { } moved && moved.Seq > job.Seq
+            && await ledger.GetAsync(jobId, cancellationToken) is { } latest)
         {
             await Clients.Caller.update(JobDocuments.ToSnapshot(latest));
         }
