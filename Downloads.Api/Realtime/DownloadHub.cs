@@ -95,8 +95,7 @@ public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hu
         Subscriptions.Add(jobId);
         await Groups.AddToGroupAsync(Context.ConnectionId, GroupName(jobId), cancellationToken);
 
-        if (await ledger.GetHeaderAsync(jobId, cancellationToken) is { } moved && moved.Seq > job.Seq
-            && await ledger.GetAsync(jobId, cancellationToken) is { } latest)
+        if (await ledger.GetAsync(jobId, cancellationToken) is { } latest && latest.Seq > job.Seq)
         {
             await Clients.Caller.update(JobDocuments.ToSnapshot(latest));
         }

@@ -226,12 +226,10 @@ public sealed partial class DownloadRun(
             using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             try
             {
-                foreach (var jobId in jobIds)
+                var started = await Task.WhenAll(jobIds.Select(jobId => run.StartJobAsync(jobId, cancellationToken)));
+                foreach (var job in started.OfType<JobHeader>())
                 {
-                    if (await run.StartJobAsync(jobId, cancellationToken) is { } job)
-                    {
-                        _jobs[jobId] = job;
-                    }
+                    _jobs[job.Id] = job;
                 }
 
                 await TakeFilesAsync(abort.Token);
@@ -260,7 +258,8 @@ public sealed partial class DownloadRun(
             }
         }
 
-        // Fills the free slots: up to the job's parallelism per job, up to MaxFilesPerRun in all, while the budget lasts.
+        // Fills the free slots: up to the job's parallelism per job, up to MaxFilesPerRun in all, while the budget
+        // lasts. The jobs claim at once, each within its share of the free slots.
         private async Task TakeFilesAsync(CancellationToken token)
         {
             if (OverBudget)
@@ -269,28 +268,55 @@ public sealed partial class DownloadRun(
                 return;
             }
 
-            foreach (var jobId in _jobs.Keys.ToList())
+            var free = run._processing.MaxFilesPerRun - _inFlight.Count;
+            var shares = new List<(Guid JobId, int Share)>();
+            foreach (var (jobId, job) in _jobs)
             {
-                // Claims continue the job's trace too: their events are part of it.
-                using var activity = DownloadsTracing.StartJobActivity("download.claim", _jobs[jobId].TraceParent, jobId);
-                while (_inFlight.Count < run._processing.MaxFilesPerRun)
+                // The latest header seen says whether there is anything to take: no round trip for a job that is full or done.
+                if (free > 0 && (JobTransitions.HeldByEarlierDelivery(job, owner) ?? JobTransitions.NextFile(job, run._processing.MaxParallelFilesPerJob)) is not null)
                 {
-                    var (file, job) = await run.ClaimAsync(jobId, _jobs[jobId], owner, cancellationToken);
-                    if (job is null)
-                    {
-                        _jobs.Remove(jobId);
-                        break;
-                    }
-
-                    _jobs[jobId] = job;
-                    if (file is null)
-                    {
-                        break;
-                    }
-
-                    _inFlight[run.PrepareFileAsync(job, file, owner, token)] = (jobId, file);
+                    var share = Math.Min(free, run._processing.MaxParallelFilesPerJob);
+                    shares.Add((jobId, share));
+                    free -= share;
                 }
             }
+
+            foreach (var (jobId, job) in await Task.WhenAll(shares.Select(s => ClaimAndStartAsync(s.JobId, s.Share, token))))
+            {
+                if (job is null)
+                {
+                    _jobs.Remove(jobId);
+                }
+                else
+                {
+                    _jobs[jobId] = job;
+                }
+            }
+        }
+
+        // Claims up to `share` files of one job and starts preparing each as soon as it is claimed; the latest header.
+        private async Task<(Guid JobId, JobHeader? Job)> ClaimAndStartAsync(Guid jobId, int share, CancellationToken token)
+        {
+            // Claims continue the job's trace too: their events are part of it.
+            JobHeader? job = _jobs[jobId];
+            using var activity = DownloadsTracing.StartJobActivity("download.claim", job.TraceParent, jobId);
+            for (var claimed = 0; claimed < share && job is not null; claimed++)
+            {
+                (var file, job) = await run.ClaimAsync(jobId, job, owner, cancellationToken);
+                if (file is null || job is null)
+                {
+                    break;
+                }
+
+                // Listed at once, so that a failure of another job's claim still finds it to wait for and give back.
+                var preparation = run.PrepareFileAsync(job, file, owner, token);
+                lock (_inFlight)
+                {
+                    _inFlight[preparation] = (jobId, file);
+                }
+            }
+
+            return (jobId, job);
         }
 
         // Files of one job end in any order: keep the most recent header.
