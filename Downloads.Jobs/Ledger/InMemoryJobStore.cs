@@ -11,6 +11,10 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
 
     private readonly ConcurrentDictionary<Guid, Entry> _jobs = new();
     private readonly ConcurrentDictionary<string, (IdempotencyBinding Binding, DateTimeOffset ExpiresAt)> _keys = new(StringComparer.Ordinal);
+    private readonly SweepSchedule _keySweeps = new(TimeSpan.FromMinutes(1));
+
+    /// <summary>How many idempotency keys are held, expired ones not swept yet included.</summary>
+    internal int IdempotencyKeyCount => _keys.Count;
 
     public Task<DownloadJob?> GetAsync(Guid jobId, CancellationToken cancellationToken)
     {
@@ -109,6 +113,7 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
     public Task<IdempotencyBinding> BindIdempotencyKeyAsync(IdempotencyBinding binding, TimeSpan lifetime, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
+        SweepExpiredKeys(now);
         var held = _keys.AddOrUpdate(
             binding.Key,
             _ => (binding, now + lifetime),
@@ -131,6 +136,23 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
     {
         _keys.TryRemove(key, out _);
         return Task.CompletedTask;
+    }
+
+    // Expired keys are replaced when bound again; the others are swept here, so keys never used again go too.
+    private void SweepExpiredKeys(DateTimeOffset now)
+    {
+        if (!_keySweeps.TryStart(now))
+        {
+            return;
+        }
+
+        foreach (var pair in _keys)
+        {
+            if (pair.Value.ExpiresAt <= now)
+            {
+                _keys.TryRemove(pair);
+            }
+        }
     }
 
     // The header is replaced whole (it is small); a file is written in place: a change costs O(1).
