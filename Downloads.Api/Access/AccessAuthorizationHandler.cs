@@ -53,7 +53,7 @@ public sealed class AccessAuthorizationHandler(IOptions<AuthOptions> auth, JobAc
     {
         ApiKeyRequirement => user.ApiKeyName() is not null,
         JobCallerRequirement => user.ApiKeyName() is not null || user.JobAccessToken() is not null,
-        JobAccessRequirement when resource is DownloadJob job => user.ApiKeyName() is { } key
+        JobAccessRequirement when (resource as JobHeader ?? (resource as DownloadJob)?.Header) is { } job => user.ApiKeyName() is { } key
             ? string.Equals(key, job.ApiKeyName, StringComparison.Ordinal)
             : tokens.IsValid(user.JobAccessToken(), job.Id),
         _ => false,
@@ -62,8 +62,8 @@ public sealed class AccessAuthorizationHandler(IOptions<AuthOptions> auth, JobAc
 
 public static class JobAccessExtensions
 {
-    /// <summary>Whether <paramref name="user"/> may see and control <paramref name="job"/>.</summary>
-    public static async Task<bool> MayAccessAsync(this IAuthorizationService authorization, ClaimsPrincipal user, DownloadJob job)
+    /// <summary>Whether <paramref name="user"/> may see and control <paramref name="job"/> (a <see cref="DownloadJob"/> or its <see cref="JobHeader"/>).</summary>
+    public static async Task<bool> MayAccessAsync(this IAuthorizationService authorization, ClaimsPrincipal user, object job)
     {
         ArgumentNullException.ThrowIfNull(authorization);
         return (await authorization.AuthorizeAsync(user, job, AccessPolicies.Job)).Succeeded;

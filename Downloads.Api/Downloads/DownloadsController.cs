@@ -22,7 +22,7 @@ namespace Downloads.Api.Downloads;
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
 public sealed class DownloadsController(
-    DownloadJobScheduler scheduler,
+    DownloadJobCommands commands,
     JobLedger ledger,
     IWebhookDeliveryStore webhookDeliveries,
     WebhookTargetGuard webhookTargets,
@@ -67,7 +67,7 @@ public sealed class DownloadsController(
             return this.Validation(errors);
         }
 
-        var outcome = await scheduler.InitiateAsync(
+        var outcome = await commands.InitiateAsync(
             request.FileIds!, request.CallbackUrl, publicUrls.BaseUrl(Request), idempotencyKey, User.ApiKeyName(), cancellationToken);
         if (outcome.IdempotencyConflict)
         {
@@ -121,7 +121,7 @@ public sealed class DownloadsController(
             }
 
             Response.Headers.RetryAfter = ResultRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return StatusCode(StatusCodes.Status202Accepted, JobDocuments.ToPending(job));
+            return StatusCode(StatusCodes.Status202Accepted, JobDocuments.ToPending(job.Header));
         }, cancellationToken);
 
     /// <summary>Cancels the job: pending files are skipped, completed ones keep their links.</summary>
@@ -132,7 +132,7 @@ public sealed class DownloadsController(
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
     public Task<IActionResult> Cancel(string jobId, CancellationToken cancellationToken) =>
-        ChangeAsync(jobId, scheduler.CancelAsync, job => job.Status == JobStatus.Cancelled, cancellationToken);
+        ChangeAsync(jobId, commands.CancelAsync, job => job.Status == JobStatus.Cancelled, cancellationToken);
 
     /// <summary>No new file starts; the job is <c>paused</c> once no file is in flight.</summary>
     [HttpPost("{jobId}/pause")]
@@ -142,7 +142,7 @@ public sealed class DownloadsController(
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
     public Task<IActionResult> Pause(string jobId, CancellationToken cancellationToken) =>
-        ChangeAsync(jobId, scheduler.PauseAsync, JobTransitions.IsPausedOrPausing, cancellationToken);
+        ChangeAsync(jobId, commands.PauseAsync, JobTransitions.IsPausedOrPausing, cancellationToken);
 
     /// <summary>Processing goes on with the files not yet done.</summary>
     [HttpPost("{jobId}/resume")]
@@ -152,7 +152,7 @@ public sealed class DownloadsController(
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
     public Task<IActionResult> Resume(string jobId, CancellationToken cancellationToken) =>
-        ChangeAsync(jobId, scheduler.ResumeAsync, alreadyDone: _ => false, cancellationToken);
+        ChangeAsync(jobId, commands.ResumeAsync, alreadyDone: _ => false, cancellationToken);
 
     /// <summary>Whether a file exists, and its size.</summary>
     [HttpPost("check")]
@@ -201,7 +201,7 @@ public sealed class DownloadsController(
     private async Task<IActionResult> ChangeAsync(
         string jobId,
         Func<Guid, CancellationToken, Task<JobUpdate?>> change,
-        Func<DownloadJob, bool> alreadyDone,
+        Func<JobHeader, bool> alreadyDone,
         CancellationToken cancellationToken)
     {
         if (!JobIds.TryParse(jobId, out var id))
@@ -209,14 +209,21 @@ public sealed class DownloadsController(
             return this.MalformedJobId(jobId);
         }
 
-        var update = await FindAsync(id, cancellationToken) is null ? null : await change(id, cancellationToken);
-        if (update is null)
+        // Another key's job is not found, and nothing of it changes.
+        if (await FindAsync(id, cancellationToken) is null)
+        {
+            return this.JobNotFound(id);
+        }
+
+        // The answer is the whole job as it stands after the change (O(files), like any status read).
+        var update = await change(id, cancellationToken);
+        if (update is null || await ledger.GetAsync(id, cancellationToken) is not { } job)
         {
             return this.JobNotFound(id);
         }
 
         return update.Changed || alreadyDone(update.Job)
-            ? StatusCode(StatusCodes.Status202Accepted, await StatusDocumentAsync(update.Job, cancellationToken))
+            ? StatusCode(StatusCodes.Status202Accepted, await StatusDocumentAsync(job, cancellationToken))
             : this.JobStateConflict($"The job is {update.Job.Status.ToString().ToLowerInvariant()}{(update.Job.PauseRequested ? " (pausing)" : "")}; that is not allowed now.");
     }
 
@@ -224,5 +231,5 @@ public sealed class DownloadsController(
     private async Task<JobStatusDocument> StatusDocumentAsync(DownloadJob job, CancellationToken cancellationToken) =>
         JobDocuments.ToStatus(
             job,
-            job.CallbackUrl is null ? null : WebhookDelivery.StateOf(job, await webhookDeliveries.GetAsync(job.Id, cancellationToken)));
+            job.CallbackUrl is null ? null : WebhookDelivery.StateOf(job.Header, await webhookDeliveries.GetAsync(job.Id, cancellationToken)));
 }
