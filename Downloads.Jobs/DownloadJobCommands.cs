@@ -28,14 +28,21 @@ public sealed partial class DownloadJobCommands(
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
     /// <summary>
-    /// Creates the job and enqueues its run, together with the initiates that arrive meanwhile (<see cref="InitiateGroupCommit"/>).
-    /// With an <c>Idempotency-Key</c>, the key is bound first, atomically, so concurrent identical requests create one
-    /// job; the same key with another body conflicts.
+    /// Creates the job, owned by <paramref name="apiKeyName"/> (null in open mode), and enqueues its run, together with
+    /// the initiates that arrive meanwhile (<see cref="InitiateGroupCommit"/>). With an <c>Idempotency-Key</c>, the key
+    /// is bound first, atomically, so concurrent identical requests create one job; the same key with another body
+    /// conflicts. Keys are scoped per API key: two clients never share one.
     /// </summary>
     public async Task<InitiateOutcome> InitiateAsync(
-        IReadOnlyList<long> fileIds, string? callbackUrl, string publicBaseUrl, string? idempotencyKey, CancellationToken cancellationToken)
+        IReadOnlyList<long> fileIds,
+        string? callbackUrl,
+        string publicBaseUrl,
+        string? idempotencyKey,
+        string? apiKeyName,
+        CancellationToken cancellationToken)
     {
-        var jobId = Guid.NewGuid();
+        var jobId = NewJobId();
+        idempotencyKey = ScopedIdempotencyKey(apiKeyName, idempotencyKey);
         if (idempotencyKey is not null)
         {
             var wanted = new IdempotencyBinding(idempotencyKey, Fingerprint(fileIds, callbackUrl), jobId, fileIds.Count);
@@ -48,9 +55,12 @@ public sealed partial class DownloadJobCommands(
 
         try
         {
-            // The job carries the initiating trace, so its runs continue it.
+            // The job carries the initiating trace, so its runs continue it, and the key that owns it.
             var job = DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow());
-            await groupCommit.CommitAsync(job with { Header = job.Header with { TraceParent = DownloadsTracing.CurrentTraceParent() } });
+            await groupCommit.CommitAsync(job with
+            {
+                Header = job.Header with { TraceParent = DownloadsTracing.CurrentTraceParent(), ApiKeyName = apiKeyName },
+            });
         }
         catch (Exception ex) when (idempotencyKey is not null)
         {
@@ -63,11 +73,15 @@ public sealed partial class DownloadJobCommands(
         return new InitiateOutcome(jobId, fileIds.Count, Replayed: false, IdempotencyConflict: false);
     }
 
-    /// <summary>Cancels the job and starts its webhook; a repeated cancel starts it again if it was lost (the delivery job decides).</summary>
+    /// <summary>
+    /// Cancels the job and starts its webhook. Only the cancel that changed the job enqueues anything: a repeated
+    /// DELETE is answered from the state and costs no run (a delivery lost after the commit is started again by the
+    /// next run that finds the job ended).
+    /// </summary>
     public async Task<JobUpdate?> CancelAsync(Guid jobId, CancellationToken cancellationToken)
     {
         var update = await ledger.UpdateWholeAsync(jobId, (job, now) => JobTransitions.Cancel(job, now), cancellationToken);
-        if (update is { Job.Status: Contracts.JobStatus.Cancelled })
+        if (update is { Changed: true, Job.Status: Contracts.JobStatus.Cancelled })
         {
             // The cancel is committed: its webhook is enqueued even if the caller has gone away meanwhile.
             await webhooks.EnsureDeliveryAsync(update.Job, CancellationToken.None);
@@ -128,6 +142,23 @@ public sealed partial class DownloadJobCommands(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The Idempotency-Key of job {JobId}, which could not be started ({Cause}), could not be released; it replays a missing job until it expires")]
     private static partial void LogCleanupFailed(ILogger logger, Exception exception, Guid jobId, string cause);
+
+    /// <summary>
+    /// A job id from a cryptographic source: 122 random bits in a version 4 UUID. An id is no credential where API
+    /// keys are configured, but it must not be guessable either.
+    /// </summary>
+    public static Guid NewJobId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        RandomNumberGenerator.Fill(bytes);
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x40);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes, bigEndian: true);
+    }
+
+    // Open mode keeps the key as given; with API keys the key's name (length-prefixed, so no two pairs collide) leads.
+    private static string? ScopedIdempotencyKey(string? apiKeyName, string? idempotencyKey) =>
+        apiKeyName is null || idempotencyKey is null ? idempotencyKey : $"{apiKeyName.Length}:{apiKeyName}:{idempotencyKey}";
 
     // The same key with the same body replays; the body is what the client asked for, in its order.
     private static string Fingerprint(IReadOnlyList<long> fileIds, string? callbackUrl)

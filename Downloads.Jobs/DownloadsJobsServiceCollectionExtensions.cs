@@ -1,3 +1,4 @@
+using Downloads.Jobs.Access;
 using Downloads.Jobs.Events;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
@@ -38,6 +39,8 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.AddOptions<LinkOptions>().BindConfiguration(LinkOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<LinkOptions>>(sp => new SigningSecretValidator<LinkOptions>(
             sp.GetRequiredService<IHostEnvironment>(), "Downloads:Links:SigningKey", o => o.SigningKey));
+
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         var redis = RedisConnection.IsConfigured(configuration);

@@ -1,22 +1,35 @@
+using Downloads.Api.Access;
 using Downloads.Api.Http;
 using Downloads.Api.Protection;
 using Downloads.Contracts;
 using Downloads.Jobs;
+using Downloads.Jobs.Access;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Storage;
 using Downloads.Jobs.Webhooks;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace Downloads.Api.Downloads;
 
 /// <summary>The REST routes of download jobs. Nothing here waits on a file: jobs run in Hangfire.</summary>
 [ApiController]
 [Route("v1/download")]
+[Authorize(Policy = AccessPolicies.JobCaller)]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
+[ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
 public sealed class DownloadsController(
-    DownloadJobCommands commands, JobLedger ledger, IWebhookDeliveryStore webhookDeliveries, WebhookTargetGuard webhookTargets)
+    DownloadJobCommands commands,
+    JobLedger ledger,
+    IWebhookDeliveryStore webhookDeliveries,
+    WebhookTargetGuard webhookTargets,
+    IAuthorizationService authorization,
+    JobAccessTokens accessTokens,
+    PublicUrls publicUrls,
+    IOptions<AuthOptions> auth)
     : ControllerBase
 {
     /// <summary>How long a client should wait before asking for a result again.</summary>
@@ -26,6 +39,7 @@ public sealed class DownloadsController(
 
     /// <summary>Starts a job and answers at once with its id and URLs.</summary>
     [HttpPost("initiate")]
+    [Authorize(Policy = AccessPolicies.ApiKey)]
     [Consumes("application/json")]
     [RequestSizeLimit(64 * 1024)]
     [EnableRateLimiting(ProtectionServiceCollectionExtensions.InitiatePolicy)]
@@ -54,7 +68,7 @@ public sealed class DownloadsController(
         }
 
         var outcome = await commands.InitiateAsync(
-            request.FileIds!, request.CallbackUrl, PublicUrls.BaseUrl(Request), idempotencyKey, cancellationToken);
+            request.FileIds!, request.CallbackUrl, publicUrls.BaseUrl(Request), idempotencyKey, User.ApiKeyName(), cancellationToken);
         if (outcome.IdempotencyConflict)
         {
             return this.ProblemResult(
@@ -69,17 +83,21 @@ public sealed class DownloadsController(
         }
 
         var id = outcome.JobId.ToString("D");
-        var baseUrl = PublicUrls.BaseUrl(Request);
+        var baseUrl = publicUrls.BaseUrl(Request);
+        var token = accessTokens.For(outcome.JobId);
+        // With API keys, each URL opens on its own: the browser given it needs no key.
+        var query = auth.Value.RequiresApiKeys ? $"?{ApiKeyAuthenticationHandler.AccessTokenQuery}={token}" : "";
         var response = new InitiateDownloadResponse(
             outcome.JobId,
             JobStatus.Queued,
             outcome.TotalFiles,
-            $"{PublicUrls.WebSocketBaseUrl(Request)}/ws/download/{id}",
-            $"{baseUrl}/ws/download/{id}",
-            $"{baseUrl}/v1/download/status/{id}",
-            $"{baseUrl}/v1/download/result/{id}",
-            $"{baseUrl}/v1/download/events/{id}");
-        return Accepted($"/v1/download/status/{id}", response);
+            $"{publicUrls.WebSocketBaseUrl(Request)}/ws/download/{id}{query}",
+            $"{baseUrl}/ws/download/{id}{query}",
+            $"{baseUrl}/v1/download/status/{id}{query}",
+            $"{baseUrl}/v1/download/result/{id}{query}",
+            $"{baseUrl}/v1/download/events/{id}{query}",
+            token);
+        return Accepted($"/v1/download/status/{id}{query}", response);
     }
 
     /// <summary>The job's status document.</summary>
@@ -108,6 +126,8 @@ public sealed class DownloadsController(
 
     /// <summary>Cancels the job: pending files are skipped, completed ones keep their links.</summary>
     [HttpDelete("{jobId}")]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
@@ -116,6 +136,8 @@ public sealed class DownloadsController(
 
     /// <summary>No new file starts; the job is <c>paused</c> once no file is in flight.</summary>
     [HttpPost("{jobId}/pause")]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
@@ -124,6 +146,8 @@ public sealed class DownloadsController(
 
     /// <summary>Processing goes on with the files not yet done.</summary>
     [HttpPost("{jobId}/resume")]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
@@ -132,7 +156,13 @@ public sealed class DownloadsController(
 
     /// <summary>Whether a file exists, and its size.</summary>
     [HttpPost("check")]
+    [Authorize(Policy = AccessPolicies.ApiKey)]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
+    // One file id: a small body is all it takes.
+    [RequestSizeLimit(1024)]
     [Consumes("application/json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
     [ProducesResponseType<FileCheckResponse>(StatusCodes.Status200OK)]
     public async Task<IActionResult> Check([FromBody] FileCheckRequest request, [FromServices] IFileStorage storage, CancellationToken cancellationToken)
     {
@@ -160,8 +190,12 @@ public sealed class DownloadsController(
             return this.MalformedJobId(jobId);
         }
 
-        return await ledger.GetAsync(id, cancellationToken) is { } job ? await answer(job) : this.JobNotFound(id);
+        return await FindAsync(id, cancellationToken) is { } job ? await answer(job) : this.JobNotFound(id);
     }
+
+    // Another API key's job, or another job's token, is answered as a job that does not exist.
+    private async Task<DownloadJob?> FindAsync(Guid id, CancellationToken cancellationToken) =>
+        await ledger.GetAsync(id, cancellationToken) is { } job && await authorization.MayAccessAsync(User, job) ? job : null;
 
     // A change that the state does not allow is a 409, unless the job is already where it was asked to go.
     private async Task<IActionResult> ChangeAsync(
@@ -173,6 +207,12 @@ public sealed class DownloadsController(
         if (!JobIds.TryParse(jobId, out var id))
         {
             return this.MalformedJobId(jobId);
+        }
+
+        // Another key's job is not found, and nothing of it changes.
+        if (await FindAsync(id, cancellationToken) is null)
+        {
+            return this.JobNotFound(id);
         }
 
         // The answer is the whole job as it stands after the change (O(files), like any status read).

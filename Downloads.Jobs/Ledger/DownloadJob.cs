@@ -33,6 +33,9 @@ public sealed record JobHeader
     /// <summary>Scheme and host the client used to initiate; download links are built on it.</summary>
     public required string PublicBaseUrl { get; init; }
 
+    /// <summary>The API key that created the job (its configured name); null in open mode. Only that key may see the job.</summary>
+    public string? ApiKeyName { get; init; }
+
     /// <summary>The W3C <c>traceparent</c> of the initiate request; the job's background runs continue that trace.</summary>
     public string? TraceParent { get; init; }
 
