@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Processing;
+using Downloads.Jobs.Retries;
 using Downloads.Jobs.Telemetry;
 using Downloads.Jobs.Webhooks;
 using Hangfire;
@@ -11,6 +12,9 @@ namespace Downloads.Jobs;
 
 /// <summary>What an initiate request led to.</summary>
 public sealed record InitiateOutcome(Guid JobId, int TotalFiles, bool Replayed, bool IdempotencyConflict);
+
+/// <summary>What a retry request led to: the plan, and the new job when the plan was not refused.</summary>
+public sealed record RetryOutcome(RetryPlan Plan, InitiateOutcome? Started);
 
 /// <summary>
 /// What the API asks of the pipeline: create a job and enqueue its dispatch; cancel, pause and resume.
@@ -44,28 +48,57 @@ public sealed partial class DownloadJobScheduler(
             }
         }
 
+        return await StartAsync(NewJob(jobId, fileIds, callbackUrl, publicBaseUrl), idempotencyKey, cancellationToken);
+    }
+
+    /// <summary>
+    /// A new job of the failed files of an ended job (all, or those listed), with its <c>callback_url</c>; the ended job
+    /// is left as it is. <c>null</c> when there is no such job; a refused plan when the job does not allow it.
+    /// </summary>
+    public async Task<RetryOutcome?> RetryAsync(
+        Guid jobId, IReadOnlyList<long>? fileIds, string publicBaseUrl, CancellationToken cancellationToken)
+    {
+        if (await ledger.GetAsync(jobId, cancellationToken) is not { } ended)
+        {
+            return null;
+        }
+
+        var plan = RetryPlan.For(ended, fileIds);
+        if (plan.Refusal is not null)
+        {
+            return new RetryOutcome(plan, null);
+        }
+
+        var retry = NewJob(Guid.NewGuid(), plan.FileIds, ended.CallbackUrl, publicBaseUrl) with { RetryOf = ended.Id };
+        return new RetryOutcome(plan, await StartAsync(retry, idempotencyKey: null, cancellationToken));
+    }
+
+    // The job carries the initiating trace, so its Hangfire runs continue it.
+    private DownloadJob NewJob(Guid jobId, IReadOnlyList<long> fileIds, string? callbackUrl, string publicBaseUrl) =>
+        DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow()) with
+        {
+            TraceParent = DownloadsTracing.CurrentTraceParent(),
+        };
+
+    private async Task<InitiateOutcome> StartAsync(DownloadJob job, string? idempotencyKey, CancellationToken cancellationToken)
+    {
         var created = false;
         try
         {
-            // The job carries the initiating trace, so its Hangfire runs continue it.
-            var job = DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow()) with
-            {
-                TraceParent = DownloadsTracing.CurrentTraceParent(),
-            };
             await ledger.CreateAsync(job, cancellationToken);
             created = true;
-            await EnqueueAsync(jobId);
+            await EnqueueAsync(job.Id);
         }
         catch (Exception ex) when (created || idempotencyKey is not null)
         {
             // Nothing was acknowledged: forget what was stored, so no job sits queued with no dispatch,
             // and let the client retry (with the same key).
-            await ForgetAsync(jobId, created, idempotencyKey, ex);
+            await ForgetAsync(job.Id, created, idempotencyKey, ex);
             throw;
         }
 
         metrics?.JobInitiated();
-        return new InitiateOutcome(jobId, fileIds.Count, Replayed: false, IdempotencyConflict: false);
+        return new InitiateOutcome(job.Id, job.Files.Length, Replayed: false, IdempotencyConflict: false);
     }
 
     /// <summary>Cancels the job and starts its webhook; a repeated cancel starts it again if it was lost (the delivery job decides).</summary>

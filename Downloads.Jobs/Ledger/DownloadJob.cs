@@ -43,6 +43,9 @@ public sealed record DownloadJob
     /// <summary>When the last within-file progress tick was recorded (ticks are throttled per job).</summary>
     public DateTimeOffset? LastTickAt { get; init; }
 
+    /// <summary>The ended job whose failed files this job retries (<c>POST /v1/download/{job_id}/retry</c>).</summary>
+    public Guid? RetryOf { get; init; }
+
     /// <summary>The W3C <c>traceparent</c> of the initiate request; the job's background runs continue that trace.</summary>
     public string? TraceParent { get; init; }
 

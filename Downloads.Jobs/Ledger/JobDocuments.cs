@@ -5,8 +5,11 @@ namespace Downloads.Jobs.Ledger;
 /// <summary>Renders the stored job as the documents and events of the wire contract.</summary>
 public static class JobDocuments
 {
-    /// <summary>The status document; <paramref name="webhook"/> is the delivery state, kept apart from the job (see <c>WebhookDelivery.StateOf</c>).</summary>
-    public static JobStatusDocument ToStatus(DownloadJob job, WebhookState? webhook) => new(
+    /// <summary>
+    /// The status document; <paramref name="webhook"/> is the delivery state, kept apart from the job (see <c>WebhookDelivery.StateOf</c>);
+    /// <paramref name="archiveUrl"/> is signed when asked for, never stored (see <c>DownloadLinkSigner.ArchiveUrlOf</c>).
+    /// </summary>
+    public static JobStatusDocument ToStatus(DownloadJob job, WebhookState? webhook, string? archiveUrl = null) => new(
         job.Id,
         job.Status,
         job.Seq,
@@ -16,7 +19,9 @@ public static class JobDocuments
         ToProgress(job),
         ToResults(job),
         job.ExpiresAt,
-        webhook);
+        webhook,
+        archiveUrl,
+        job.RetryOf);
 
     public static JobProgress ToProgress(DownloadJob job) =>
         new(job.CompletedCount, job.FailedCount, job.Files.Length, job.Percent, job.CurrentFile);
@@ -41,7 +46,7 @@ public static class JobDocuments
 
     public static JobEvent ToSnapshot(DownloadJob job) => ToEvent(job, JobEventType.Snapshot);
 
-    public static JobResultDocument ToResult(DownloadJob job)
+    public static JobResultDocument ToResult(DownloadJob job, string? archiveUrl = null)
     {
         var completed = job.Files.Where(f => f is { Status: FileStatus.Completed, DownloadUrl: not null }).ToList();
         return new JobResultDocument(
@@ -50,7 +55,9 @@ public static class JobDocuments
             [.. completed.Select(f => f.DownloadUrl!)],
             [.. completed.Select(f => new ResultFile(f.FileId, f.DownloadUrl!, f.Size ?? 0, f.Sha256 ?? ""))],
             [.. job.Files.Where(f => f.Status is FileStatus.Failed or FileStatus.Skipped).Select(f => new FailedFile(f.FileId, f.ErrorCode ?? (f.Status == FileStatus.Skipped ? "skipped" : null), f.Error))],
-            job.ExpiresAt);
+            job.ExpiresAt,
+            archiveUrl,
+            job.RetryOf);
     }
 
     public static JobPendingDocument ToPending(DownloadJob job) => new(job.Id, job.Status, ToProgress(job));
