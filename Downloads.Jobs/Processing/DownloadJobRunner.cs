@@ -22,7 +22,7 @@ public sealed partial class DownloadJobRunner(
     JobLedger ledger,
     FilePreparer preparer,
     FileRetryPolicy retryPolicy,
-    DownloadLinkSigner linkSigner,
+    IFileLinks fileLinks,
     BackgroundJobQueue backgroundJobs,
     WebhookTrigger webhooks,
     IOptions<ProcessingOptions> processingOptions,
@@ -91,12 +91,18 @@ public sealed partial class DownloadJobRunner(
                 jobId,
                 (job, now) => JobTransitions.CompleteFile(
                     job, fileId, owner, prepared.Size, prepared.Sha256, now, linkOptions.Value.Lifetime,
-                    expiresAt => linkSigner.CreateUrl(job.PublicBaseUrl, fileId, expiresAt)),
+                    expiresAt => fileLinks.CreateUrl(job.PublicBaseUrl, fileId, expiresAt)),
                 cancellationToken);
         }
         catch (FileNotFoundInStorageException)
         {
             outcome = await FailAsync(jobId, fileId, owner, "not_found", $"File {fileId} was not found in storage.", cancellationToken);
+        }
+        catch (StorageAccessException ex)
+        {
+            // Retrying would meet the same refusal: the file fails at once, and readiness shows the cause.
+            LogStorageRefused(logger, ex, jobId, fileId, ex.ErrorCode);
+            outcome = await FailAsync(jobId, fileId, owner, ex.ErrorCode, ex.Message, cancellationToken);
         }
         catch (TransientStorageException ex)
         {
@@ -257,6 +263,9 @@ public sealed partial class DownloadJobRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Download job {JobId} no longer exists; nothing to dispatch")]
     private static partial void LogJobGone(ILogger logger, Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "File {FileId} of download job {JobId} failed at once: storage refused it ({ErrorCode})")]
+    private static partial void LogStorageRefused(ILogger logger, Exception exception, Guid jobId, long fileId, string errorCode);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "File {FileId} of download job {JobId} failed after its retries")]
     private static partial void LogFileFailed(ILogger logger, Exception exception, Guid jobId, long fileId);

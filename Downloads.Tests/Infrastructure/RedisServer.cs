@@ -77,7 +77,7 @@ public sealed class RedisServer : IAsyncDisposable
         };
         _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
         _process.BeginOutputReadLine();
-        WatchForTestRunEnd(_process.Id);
+        WatchForTestRunEnd(_process.Id, $":{Port}");
         await WaitUntilAnswersAsync();
     }
 
@@ -126,16 +126,17 @@ public sealed class RedisServer : IAsyncDisposable
         return await StartPrivateAsync();
     }
 
-    // The test host may be ended without running exit handlers: a watchdog takes this server down with it
+    // The test host may be ended without running exit handlers: a watchdog takes this server (or another server of the
+    // tests, recognised by a mark in its command line) down with it
     // (checking first that the pid is still this server, not a reused one).
-    private void WatchForTestRunEnd(int serverPid)
+    internal static void WatchForTestRunEnd(int serverPid, string commandLineMark)
     {
         var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; "
-            + $"tr '\\0' ' ' < /proc/{serverPid}/cmdline 2>/dev/null | grep -q ':{Port}' && kill {serverPid}";
+            + $"tr '\\0' ' ' < /proc/{serverPid}/cmdline 2>/dev/null | grep -qF -- '{commandLineMark}' && kill {serverPid}";
         using var watchdog = Process.Start(new ProcessStartInfo("bash", ["-c", script]) { UseShellExecute = false });
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
