@@ -1,8 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Downloads.Tests.Infrastructure;
 
@@ -45,7 +43,7 @@ public sealed class S3rverServer : IAsyncDisposable
 
     public static async Task<S3rverServer> StartAsync()
     {
-        var server = new S3rverServer(RedisServer.FreePort(), Directory.CreateTempSubdirectory("downloads-s3rver-").FullName);
+        var server = new S3rverServer(LoopbackServers.FreePort(), Directory.CreateTempSubdirectory("downloads-s3rver-").FullName);
         await server.StartProcessAsync();
         return server;
     }
@@ -116,30 +114,7 @@ public sealed class S3rverServer : IAsyncDisposable
 
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        RedisServer.WatchForTestRunEnd(_process.Id, _directory);
-        await WaitUntilAnswersAsync();
-    }
-
-    private async Task WaitUntilAnswersAsync()
-    {
-        using var deadline = new CancellationTokenSource(TestTimeouts.Default);
-        while (true)
-        {
-            if (_process is { HasExited: true } exited)
-            {
-                throw new InvalidOperationException($"s3rver exited with {exited.ExitCode} at start.");
-            }
-
-            try
-            {
-                using var tcp = new TcpClient();
-                await tcp.ConnectAsync(IPAddress.Loopback, Port, deadline.Token);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50, deadline.Token);
-            }
-        }
+        LoopbackServers.StopWithTestRun(_process.Id, _directory);
+        await LoopbackServers.WaitUntilListeningAsync(Port, () => _process is { HasExited: true } exited ? $"s3rver exited with {exited.ExitCode} at start." : null);
     }
 }

@@ -24,6 +24,8 @@ export interface DownloadsApi {
   cancel(jobId: string): Promise<StatusDocument>;
   pause(jobId: string): Promise<StatusDocument>;
   resume(jobId: string): Promise<StatusDocument>;
+  /** A new job of the ended job's failed files (all of them without `fileIds`). */
+  retry(jobId: string, fileIds?: number[]): Promise<InitiateResponse>;
 }
 
 export function statusUrlFor(jobId: string): string {
@@ -112,6 +114,13 @@ export function createApi(fetchImpl?: FetchLike): DownloadsApi {
     },
     resume(jobId) {
       return request<StatusDocument>(`/v1/download/${encodeURIComponent(jobId)}/resume`, { method: 'POST' });
+    },
+    retry(jobId, fileIds) {
+      return request<InitiateResponse>(`/v1/download/${encodeURIComponent(jobId)}/retry`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(fileIds ? { file_ids: fileIds } : {}),
+      });
     },
   };
 }
