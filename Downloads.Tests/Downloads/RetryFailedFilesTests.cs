@@ -136,3 +136,24 @@ public sealed class RetryFailedFilesTests(RetryFailedFilesTests.RetryApplication
         public RetryApplication() => With("Downloads:Webhooks:AllowPrivateNetworks", "true");
     }
 }
+
+/// <summary>Redis mode: <c>retry_of</c> is stored with the job, and the archive reads the job from Redis.</summary>
+public sealed class RetryFailedFilesInRedisTests(RedisDownloadsApplication app) : IClassFixture<RedisDownloadsApplication>
+{
+    private readonly DownloadsApi _api = new(app.CreateApiClient());
+
+    [Fact]
+    public async Task A_retry_job_keeps_retry_of_and_an_archive_of_what_completed()
+    {
+        var ended = await _api.WaitForEndAsync((await _api.InitiateAsync([70001, 70000])).JobId);
+        using var response = await _api.PostJsonAsync($"/v1/download/{ended.JobId}/retry", "{}");
+        var retry = (await response.Content.ReadFromJsonAsync<InitiateDownloadResponse>(DownloadsApi.Json))!;
+
+        var status = await _api.WaitForEndAsync(retry.JobId);
+        using var archive = await _api.Http.GetAsync(ended.ArchiveUrl).DefaultTimeout();
+
+        status.RetryOf.Should().Be(ended.JobId);
+        archive.StatusCode.Should().Be(HttpStatusCode.OK);
+        archive.Content.Headers.ContentLength.Should().Be((await archive.Content.ReadAsByteArrayAsync()).LongLength);
+    }
+}
