@@ -3,6 +3,7 @@ using Downloads.Api.Http;
 using Downloads.Jobs.Archives;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
+using Downloads.Jobs.Storage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
@@ -61,7 +62,7 @@ public sealed partial class ArchivesController(DownloadLinkSigner signer, JobLed
         {
             await archive.WriteAsync(Response.Body, job, cancellationToken);
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or TransientStorageException or StorageAccessException)
         {
             // The headers are sent: all that is left is to cut the response short, so the client sees a broken download.
             LogArchiveBroken(logger, ex, id);
@@ -71,6 +72,6 @@ public sealed partial class ArchivesController(DownloadLinkSigner signer, JobLed
         return new EmptyResult();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The archive of job {JobId} was cut short: a file no longer matches what the job recorded")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The archive of job {JobId} was cut short: a file is no longer in storage as the job recorded it, or storage failed")]
     private static partial void LogArchiveBroken(ILogger logger, Exception exception, Guid jobId);
 }

@@ -67,6 +67,12 @@ public sealed class S3rverServer : IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
+    public async Task DeleteAsync(string key)
+    {
+        using var response = await _http.DeleteAsync($"/{Bucket}/{key}").DefaultTimeout();
+        response.EnsureSuccessStatusCode();
+    }
+
     /// <summary>Kills the server: requests to it are refused from now on.</summary>
     public async Task StopAsync()
     {

@@ -110,6 +110,18 @@ public sealed class S3StorageTests : IClassFixture<S3rverFixture>, IAsyncLifetim
     }
 
     [Fact]
+    public async Task An_object_gone_after_the_job_cuts_the_archive_short_instead_of_sending_other_bytes()
+    {
+        await PutAsync((810061, 100_000), (810062, 100));
+        var ended = await _api.WaitForEndAsync((await _api.InitiateAsync([810061, 810062])).JobId);
+        await _s3.DeleteAsync($"{Prefix}810062.zip");
+
+        var read = () => _api.Http.GetByteArrayAsync(ended.ArchiveUrl).DefaultTimeout();
+
+        await read.Should().ThrowAsync<HttpRequestException>("the promised Content-Length cannot be met");
+    }
+
+    [Fact]
     public async Task Retry_of_a_job_whose_objects_were_missing_fetches_exactly_those_once_they_are_there()
     {
         await PutAsync((810051, 10));
