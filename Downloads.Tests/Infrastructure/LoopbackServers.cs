@@ -7,6 +7,7 @@ namespace Downloads.Tests.Infrastructure;
 /// <summary>What the tests' own servers (redis-server, s3rver) share: a free port, a wait for it, and a watchdog.</summary>
 internal static class LoopbackServers
 {
+    /// <summary>A loopback port free at the time of the call.</summary>
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -105,24 +105,4 @@ public sealed class RedisServer : IAsyncDisposable
         // The test run's own server goes with the test run (see LoopbackServers.StopWithTestRun).
         return await StartPrivateAsync();
     }
-<<<<<<< HEAD
-=======
-
-    // The test host may be ended without running exit handlers: a watchdog takes this server down with it
-    // (checking first that the pid is still this server, not a reused one).
-    private void WatchForTestRunEnd(int serverPid)
-    {
-        var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; "
-            + $"tr '\\0' ' ' < /proc/{serverPid}/cmdline 2>/dev/null | grep -q ':{Port}' && kill {serverPid}";
-        using var watchdog = Process.Start(new ProcessStartInfo("bash", ["-c", script]) { UseShellExecute = false });
-    }
-
-    /// <summary>A loopback port free at the time of the call.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
->>>>>>> main
 }
