@@ -36,9 +36,12 @@ public sealed class ArchiveTests(DownloadsApplication app) : IClassFixture<Downl
     [Fact]
     public async Task A_running_job_has_no_archive_url_yet()
     {
-        var job = await _api.InitiateAsync([70000, 70007, 70014, 70021, 70028, 70035]);
+        // Files of ~2 s each, one at a time: the first completes seconds before the job can end.
+        await using var slow = new SlowJobsApplication();
+        var api = new DownloadsApi(slow.CreateApiClient());
+        var job = await api.InitiateAsync([70000, 70007, 70014]);
 
-        var status = await _api.WaitForAsync(job.JobId, s => s.Progress.Completed > 0);
+        var status = await api.WaitForAsync(job.JobId, s => s.Progress.Completed > 0);
 
         status.ArchiveUrl.Should().BeNull(status.Status.ToString());
     }

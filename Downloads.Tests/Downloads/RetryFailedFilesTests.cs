@@ -82,9 +82,12 @@ public sealed class RetryFailedFilesTests(RetryFailedFilesTests.RetryApplication
     [Fact]
     public async Task A_job_that_has_not_ended_answers_409()
     {
-        var running = await _api.InitiateAsync([70001, 70002, 70003, 70004, 70005, 70006]);
+        // Files of ~2 s each, one at a time: the job cannot end before the retry is asked for.
+        await using var slow = new SlowJobsApplication();
+        var api = new DownloadsApi(slow.CreateApiClient());
+        var running = await api.InitiateAsync([70000, 70007, 70014]);
 
-        using var response = await _api.PostJsonAsync($"/v1/download/{running.JobId}/retry", "{}");
+        using var response = await api.PostJsonAsync($"/v1/download/{running.JobId}/retry", "{}");
 
         response.StatusCode.Should().Be(HttpStatusCode.Conflict);
         (await DownloadsApi.ProblemAsync(response)).GetProperty("detail").GetString().Should().Contain("not ended");
