@@ -51,7 +51,7 @@ public sealed partial class ArchivesController(DownloadLinkSigner signer, JobLed
         Response.ContentType = "application/zip";
         Response.ContentLength = JobArchive.LengthOf(job);
         Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = $"{id:D}.zip" }.ToString();
-        Response.Headers.LastModified = (job.CompletedAt ?? job.CreatedAt).ToString("R", CultureInfo.InvariantCulture);
+        Response.Headers.LastModified = (job.Header.CompletedAt ?? job.Header.CreatedAt).ToString("R", CultureInfo.InvariantCulture);
         if (HttpMethods.IsHead(Request.Method))
         {
             return new EmptyResult();

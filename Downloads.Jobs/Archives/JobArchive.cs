@@ -28,7 +28,7 @@ public sealed class JobArchive(IFileStorage storage)
             EntriesOf(job),
             async (i, ct) => await storage.OpenReadAsync(files[i].FileId, ct)
                 ?? throw new InvalidDataException($"File {files[i].FileId} is no longer in storage."),
-            job.CompletedAt ?? job.CreatedAt,
+            job.Header.CompletedAt ?? job.Header.CreatedAt,
             cancellationToken);
     }
 

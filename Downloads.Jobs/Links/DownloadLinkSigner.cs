@@ -34,8 +34,8 @@ public sealed class DownloadLinkSigner(IOptions<LinkOptions> options, TimeProvid
     /// job's file links and is signed when asked for, not stored: the same job always gives the same link.
     /// </summary>
     public string? ArchiveUrlOf(DownloadJob job) =>
-        job is { ExpiresAt: { } expiresAt } && job.Status.IsTerminal() && job.CompletedCount > 0
-            ? CreateUrl(job.PublicBaseUrl, $"archives/{job.Id:D}", ArchiveResource(job.Id), expiresAt)
+        job.Header is { ExpiresAt: { } expiresAt, Completed: > 0 } header && header.Status.IsTerminal()
+            ? CreateUrl(header.PublicBaseUrl, $"archives/{job.Id:D}", ArchiveResource(job.Id), expiresAt)
             : null;
 
     public LinkCheck CheckArchive(Guid jobId, string? expires, string? signature) => Check(ArchiveResource(jobId), expires, signature);

@@ -107,7 +107,7 @@ public sealed class ArchiveTests(DownloadsApplication app) : IClassFixture<Downl
     {
         var ended = await EndedJobAsync(DownloadsApi.ThreeFileJob);
         var job = await app.Services.GetRequiredService<JobLedger>().GetAsync(ended.JobId, CancellationToken.None);
-        var expired = app.Services.GetRequiredService<DownloadLinkSigner>().ArchiveUrlOf(job! with { ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(-1) });
+        var expired = app.Services.GetRequiredService<DownloadLinkSigner>().ArchiveUrlOf(job! with { Header = job.Header with { ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(-1) } });
 
         using var response = await _api.Http.GetAsync(expired).DefaultTimeout();
 

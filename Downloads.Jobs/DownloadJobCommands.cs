@@ -17,22 +17,24 @@ public sealed record InitiateOutcome(Guid JobId, int TotalFiles, bool Replayed, 
 public sealed record RetryOutcome(RetryPlan Plan, InitiateOutcome? Started);
 
 /// <summary>
-/// What the API asks of the pipeline: create a job and enqueue its dispatch; cancel, pause and resume.
+/// What the API asks of the pipeline: initiate a job (create it and enqueue its run); cancel, pause and resume it.
 /// Nothing here waits on a file.
 /// </summary>
-public sealed partial class DownloadJobScheduler(
+public sealed partial class DownloadJobCommands(
     JobLedger ledger,
     IJobStore store,
+    InitiateGroupCommit groupCommit,
     BackgroundJobQueue backgroundJobs,
     WebhookTrigger webhooks,
-    ILogger<DownloadJobScheduler> logger,
+    ILogger<DownloadJobCommands> logger,
     DownloadsMetrics? metrics = null)
 {
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
     /// <summary>
-    /// Creates the job and enqueues its dispatch. With an <c>Idempotency-Key</c>, the key is bound first,
-    /// atomically, so concurrent identical requests create one job; the same key with another body conflicts.
+    /// Creates the job and enqueues its run, together with the initiates that arrive meanwhile (<see cref="InitiateGroupCommit"/>).
+    /// With an <c>Idempotency-Key</c>, the key is bound first, atomically, so concurrent identical requests create one
+    /// job; the same key with another body conflicts.
     /// </summary>
     public async Task<InitiateOutcome> InitiateAsync(
         IReadOnlyList<long> fileIds, string? callbackUrl, string publicBaseUrl, string? idempotencyKey, CancellationToken cancellationToken)
@@ -48,7 +50,19 @@ public sealed partial class DownloadJobScheduler(
             }
         }
 
-        return await StartAsync(NewJob(jobId, fileIds, callbackUrl, publicBaseUrl), idempotencyKey, cancellationToken);
+        try
+        {
+            await groupCommit.CommitAsync(NewJob(jobId, fileIds, callbackUrl, publicBaseUrl, retryOf: null));
+        }
+        catch (Exception ex) when (idempotencyKey is not null)
+        {
+            // Nothing was acknowledged (the group commit forgot the job): let the client retry with the same key.
+            await ReleaseKeyAsync(jobId, idempotencyKey, ex);
+            throw;
+        }
+
+        metrics?.JobInitiated();
+        return new InitiateOutcome(jobId, fileIds.Count, Replayed: false, IdempotencyConflict: false);
     }
 
     /// <summary>
@@ -69,42 +83,23 @@ public sealed partial class DownloadJobScheduler(
             return new RetryOutcome(plan, null);
         }
 
-        var retry = NewJob(Guid.NewGuid(), plan.FileIds, ended.CallbackUrl, publicBaseUrl) with { RetryOf = ended.Id };
-        return new RetryOutcome(plan, await StartAsync(retry, idempotencyKey: null, cancellationToken));
+        var retry = NewJob(Guid.NewGuid(), plan.FileIds, ended.CallbackUrl, publicBaseUrl, ended.Id);
+        await groupCommit.CommitAsync(retry);
+        metrics?.JobInitiated();
+        return new RetryOutcome(plan, new InitiateOutcome(retry.Id, plan.FileIds.Count, Replayed: false, IdempotencyConflict: false));
     }
 
-    // The job carries the initiating trace, so its Hangfire runs continue it.
-    private DownloadJob NewJob(Guid jobId, IReadOnlyList<long> fileIds, string? callbackUrl, string publicBaseUrl) =>
-        DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow()) with
-        {
-            TraceParent = DownloadsTracing.CurrentTraceParent(),
-        };
-
-    private async Task<InitiateOutcome> StartAsync(DownloadJob job, string? idempotencyKey, CancellationToken cancellationToken)
+    // The job carries the initiating trace, so its runs continue it.
+    private DownloadJob NewJob(Guid jobId, IReadOnlyList<long> fileIds, string? callbackUrl, string publicBaseUrl, Guid? retryOf)
     {
-        var created = false;
-        try
-        {
-            await ledger.CreateAsync(job, cancellationToken);
-            created = true;
-            await EnqueueAsync(job.Id);
-        }
-        catch (Exception ex) when (created || idempotencyKey is not null)
-        {
-            // Nothing was acknowledged: forget what was stored, so no job sits queued with no dispatch,
-            // and let the client retry (with the same key).
-            await ForgetAsync(job.Id, created, idempotencyKey, ex);
-            throw;
-        }
-
-        metrics?.JobInitiated();
-        return new InitiateOutcome(job.Id, job.Files.Length, Replayed: false, IdempotencyConflict: false);
+        var job = DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow());
+        return job with { Header = job.Header with { TraceParent = DownloadsTracing.CurrentTraceParent(), RetryOf = retryOf } };
     }
 
     /// <summary>Cancels the job and starts its webhook; a repeated cancel starts it again if it was lost (the delivery job decides).</summary>
     public async Task<JobUpdate?> CancelAsync(Guid jobId, CancellationToken cancellationToken)
     {
-        var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Cancel(job, now), cancellationToken);
+        var update = await ledger.UpdateWholeAsync(jobId, (job, now) => JobTransitions.Cancel(job, now), cancellationToken);
         if (update is { Job.Status: Contracts.JobStatus.Cancelled })
         {
             // The cancel is committed: its webhook is enqueued even if the caller has gone away meanwhile.
@@ -143,7 +138,7 @@ public sealed partial class DownloadJobScheduler(
     {
         try
         {
-            await backgroundJobs.EnqueueAsync<DownloadJobRunner>(r => r.DispatchAsync(jobId, CancellationToken.None));
+            await DownloadRun.EnqueueAsync(backgroundJobs, [jobId]);
         }
         catch (BackgroundJobClientException ex)
         {
@@ -152,19 +147,11 @@ public sealed partial class DownloadJobScheduler(
     }
 
     // Best effort: with Redis down this fails too, and the failure that led here is the one to report.
-    private async Task ForgetAsync(Guid jobId, bool created, string? idempotencyKey, Exception cause)
+    private async Task ReleaseKeyAsync(Guid jobId, string idempotencyKey, Exception cause)
     {
         try
         {
-            if (created)
-            {
-                await store.DeleteAsync(jobId, CancellationToken.None);
-            }
-
-            if (idempotencyKey is not null)
-            {
-                await store.ReleaseIdempotencyKeyAsync(idempotencyKey, CancellationToken.None);
-            }
+            await store.ReleaseIdempotencyKeyAsync(idempotencyKey, CancellationToken.None);
         }
         catch (JobStoreUnavailableException cleanup)
         {
@@ -172,7 +159,7 @@ public sealed partial class DownloadJobScheduler(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} could not be started ({Cause}) nor forgotten; it stays queued and unacknowledged")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The Idempotency-Key of job {JobId}, which could not be started ({Cause}), could not be released; it replays a missing job until it expires")]
     private static partial void LogCleanupFailed(ILogger logger, Exception exception, Guid jobId, string cause);
 
     // The same key with the same body replays; the body is what the client asked for, in its order.
