@@ -13,8 +13,8 @@ public sealed class TypeScriptClientTests : IAsyncLifetime
 {
     private static readonly TimeSpan NpmTimeout = TimeSpan.FromMinutes(8);
 
-    private readonly DownloadsApplication _service = new();
-    private readonly DownloadsApplication _hubBlocked = new DownloadsApplication().WithHubBlocked();
+    private readonly DownloadsApplication _service = DotnetClientTests.OneFileAtATime(new DownloadsApplication());
+    private readonly DownloadsApplication _hubBlocked = DotnetClientTests.OneFileAtATime(new DownloadsApplication()).WithHubBlocked();
 
     public Task InitializeAsync() => Task.CompletedTask;
 

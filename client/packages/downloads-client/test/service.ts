@@ -21,14 +21,19 @@ export function existingFiles(count: number): number[] {
   return Array.from({ length: count }, (_, i) => 70_000 + 7 * i);
 }
 
-/** Snapshot first; each next event is seq + 1, or a snapshot (a re-sync); ends with a terminal status. */
+/** A snapshot, or a terminal event with every result: either stands for the whole state. */
+function isWholeState(event: JobEvent): boolean {
+  return event.type === 'snapshot' || (['completed', 'failed', 'cancelled'].includes(event.status) && Array.isArray(event.results));
+}
+
+/** Snapshot first; each next event is seq + 1, or the whole state (a re-sync); ends with a terminal status. */
 export function expectWhole(events: readonly JobEvent[], status: JobEvent['status'] = 'completed'): void {
   expect(events.length).toBeGreaterThan(0);
   expect(events[0].type).toBe('snapshot');
   const breaks = events
     .slice(1)
-    .map((event, i) => ({ from: events[i].seq, to: event.seq, type: event.type }))
-    .filter((step) => step.to !== step.from + 1 && step.type !== 'snapshot');
+    .map((event, i) => ({ from: events[i].seq, to: event.seq, whole: isWholeState(event) }))
+    .filter((step) => step.to !== step.from + 1 && !step.whole);
   expect(breaks).toEqual([]);
   const seqs = events.map((e) => e.seq);
   expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
