@@ -25,7 +25,8 @@ public sealed class JobEventsController(JobLedger ledger, IJobStore store, IJobE
 
     [HttpGet("{jobId}")]
     [Produces("text/event-stream")]
-    [ProducesResponseType(StatusCodes.Status200OK)]
+    // Each event's `data` is one JobEvent: documented so that clients (and the client packages' type test) see its schema.
+    [ProducesResponseType<JobEvent>(StatusCodes.Status200OK, "text/event-stream")]
     [ProducesResponseType(StatusCodes.Status204NoContent)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public async Task<IActionResult> Stream(string jobId, CancellationToken cancellationToken)
