@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Downloads.Client;
 using Downloads.Contracts;
@@ -107,6 +108,25 @@ public sealed class DotnetClientTests : IAsyncLifetime
         lossy.LastEventIds[0].Should().BeNull();
         long.Parse(lossy.LastEventIds[1]!, System.Globalization.CultureInfo.InvariantCulture).Should().Be(events[2].Seq);
         events.Skip(1).Should().NotContain(e => e.Type == JobEventType.Snapshot, "the stream replays what the cut lost");
+    }
+
+    [Fact]
+    public async Task Redis_with_two_API_nodes_a_hub_connection_cut_mid_job_resumes_on_the_other_node_losing_nothing()
+    {
+        await using var deployment = new RedisDeployment(await RedisServer.Shared).With("Downloads:Processing:MaxParallelFilesPerJob", "1");
+        var starter = deployment.Node("api");
+        var follower = deployment.Node("api");
+        deployment.Node("worker");
+        using var initiating = Client(starter.BaseAddress);
+        var cuts = new StrongBox<int>();
+        using var following = Client(follower.BaseAddress, hubHandler: LossyHandler.CutsHubPollAfter(3, cuts));
+        var job = await initiating.InitiateAsync(ExistingFiles(8)).DefaultTimeout();
+
+        var events = await CollectAsync(following.FollowAsync(job.JobId, FollowTransport.LongPolling));
+
+        cuts.Value.Should().Be(1, "the connection was cut once mid-job");
+        ShouldBeWhole(events);
+        events.Should().Contain(e => e.Type == JobEventType.Progress);
     }
 
     [Fact]

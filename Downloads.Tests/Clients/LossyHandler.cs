@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Downloads.Tests.Clients;
@@ -12,14 +13,16 @@ public sealed class LossyHandler : DelegatingHandler
     private const char RecordSeparator = '\x1e';
     private readonly Func<string, int, int, Verdict> _editStreamEvent;
     private readonly int _dropHubUpdate;
+    private readonly int _cutHubAfter;
     private int _streams;
     private int _hubUpdates;
 
-    private LossyHandler(Func<string, int, int, Verdict> editStreamEvent, int dropHubUpdate, HttpMessageHandler? inner = null)
+    private LossyHandler(Func<string, int, int, Verdict> editStreamEvent, int dropHubUpdate, HttpMessageHandler? inner = null, int cutHubAfter = -1)
         : base(inner ?? new SocketsHttpHandler())
     {
         _editStreamEvent = editStreamEvent;
         _dropHubUpdate = dropHubUpdate;
+        _cutHubAfter = cutHubAfter;
     }
 
     public enum Verdict
@@ -44,16 +47,31 @@ public sealed class LossyHandler : DelegatingHandler
     public static Func<HttpMessageHandler, HttpMessageHandler> DropsHubUpdate(int index) =>
         inner => new LossyHandler((_, _, _) => Verdict.Keep, index, inner);
 
+    /// <summary>
+    /// For SignalR's HttpMessageHandlerFactory: once long polling has delivered <paramref name="updates"/> <c>update</c>
+    /// messages, the next poll fails like a dropped network, which closes that connection (once per handler chain).
+    /// </summary>
+    public static Func<HttpMessageHandler, HttpMessageHandler> CutsHubPollAfter(int updates, StrongBox<int> cuts) =>
+        inner => new LossyHandler((_, _, _) => Verdict.Keep, -1, inner, updates) { _cutOnce = () => Interlocked.CompareExchange(ref cuts.Value, 1, 0) == 0 };
+
+    private Func<bool> _cutOnce = () => false;
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var response = await base.SendAsync(request, cancellationToken);
         var path = request.RequestUri!.AbsolutePath;
+        if (_cutHubAfter >= 0 && request.Method == HttpMethod.Get && path.StartsWith("/ws/download", StringComparison.Ordinal)
+            && Volatile.Read(ref _hubUpdates) >= _cutHubAfter && _cutOnce())
+        {
+            throw new HttpRequestException("The network dropped (a lossy test handler).");
+        }
+
+        var response = await base.SendAsync(request, cancellationToken);
         if (path.StartsWith("/v1/download/events/", StringComparison.Ordinal) && response.IsSuccessStatusCode)
         {
             LastEventIds.Add(request.Headers.TryGetValues("Last-Event-ID", out var ids) ? ids.First() : null);
             response.Content = EditStream(response.Content, Interlocked.Increment(ref _streams) - 1, cancellationToken);
         }
-        else if (_dropHubUpdate >= 0 && path.StartsWith("/ws/download", StringComparison.Ordinal) && request.Method == HttpMethod.Get
+        else if ((_dropHubUpdate >= 0 || _cutHubAfter >= 0) && path.StartsWith("/ws/download", StringComparison.Ordinal) && request.Method == HttpMethod.Get
                  && response.Content.Headers.ContentType?.MediaType != "text/event-stream" && response.IsSuccessStatusCode)
         {
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
