@@ -15,7 +15,7 @@ public sealed class ClientUnitTests
         Directory.Exists(Path.Combine(clientDir, "node_modules")).Should().BeTrue(
             $"{clientDir}/node_modules should exist: build Downloads.Api (it runs npm ci) or run `npm ci` in client/");
 
-        var (exitCode, output) = await ExternalCommand.RunAsync("npm", ["test"], clientDir, NpmTimeout);
+        var (exitCode, output) = await ExternalCommand.RunAsync("npm", "test", clientDir, NpmTimeout);
 
         exitCode.Should().Be(0, $"`npm test` in {clientDir} should pass; its output:{Environment.NewLine}{output}");
     }

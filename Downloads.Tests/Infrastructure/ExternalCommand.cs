@@ -3,30 +3,34 @@ using System.Text;
 
 namespace Downloads.Tests.Infrastructure;
 
-/// <summary>Runs a tool (npm, dotnet) to its end within a deadline, with its output for a failing test's message.</summary>
+/// <summary>Runs a program of the machine (npm, a script) to its end, with its output kept for the failure message.</summary>
 public static class ExternalCommand
 {
-    public static async Task<(int ExitCode, string Output)> RunAsync(
-        string fileName,
-        IEnumerable<string> arguments,
-        string workingDirectory,
-        TimeSpan timeout,
-        IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>The exit code (-1 when killed at <paramref name="timeout"/>) and the merged standard output and error.</summary>
+    public static Task<(int ExitCode, string Output)> RunAsync(string fileName, string arguments, string workingDirectory, TimeSpan timeout) =>
+        RunAsync(new ProcessStartInfo(fileName, arguments) { WorkingDirectory = workingDirectory }, timeout);
+
+    /// <summary>The same with separate arguments and extra environment variables (e.g. the URL of a test's service).</summary>
+    public static Task<(int ExitCode, string Output)> RunAsync(
+        string fileName, IEnumerable<string> arguments, string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var startInfo = new ProcessStartInfo(fileName, arguments)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        // Plain output in the failure message: no colour codes, no interactive watch mode.
-        startInfo.Environment["CI"] = "true";
-        startInfo.Environment["NO_COLOR"] = "1";
+        var startInfo = new ProcessStartInfo(fileName, arguments) { WorkingDirectory = workingDirectory };
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             startInfo.Environment[key] = value;
         }
+
+        return RunAsync(startInfo, timeout);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(ProcessStartInfo startInfo, TimeSpan timeout)
+    {
+        startInfo.RedirectStandardOutput = true;
+        startInfo.RedirectStandardError = true;
+        startInfo.UseShellExecute = false;
+        // Plain output in the failure message: no colour codes, no interactive watch mode.
+        startInfo.Environment["CI"] = "true";
+        startInfo.Environment["NO_COLOR"] = "1";
 
         var output = new StringBuilder();
         using var process = new Process { StartInfo = startInfo };
