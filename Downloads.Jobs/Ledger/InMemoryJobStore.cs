@@ -11,6 +11,10 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
 
     private readonly ConcurrentDictionary<Guid, Entry> _jobs = new();
     private readonly ConcurrentDictionary<string, (IdempotencyBinding Binding, DateTimeOffset ExpiresAt)> _keys = new(StringComparer.Ordinal);
+    private readonly SweepSchedule _keySweeps = new(TimeSpan.FromMinutes(1));
+
+    /// <summary>How many idempotency keys are held, expired ones not swept yet included.</summary>
+    internal int IdempotencyKeyCount => _keys.Count;
 
     public Task<DownloadJob?> GetAsync(Guid jobId, CancellationToken cancellationToken) =>
         Task.FromResult(_jobs.TryGetValue(jobId, out var entry) ? entry.Job : null);
@@ -66,6 +70,7 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
     public Task<IdempotencyBinding> BindIdempotencyKeyAsync(IdempotencyBinding binding, TimeSpan lifetime, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
+        SweepExpiredKeys(now);
         var held = _keys.AddOrUpdate(
             binding.Key,
             _ => (binding, now + lifetime),
@@ -83,6 +88,23 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
     {
         _keys.TryRemove(key, out _);
         return Task.CompletedTask;
+    }
+
+    // Expired keys are replaced when bound again; the others are swept here, so keys never used again go too.
+    private void SweepExpiredKeys(DateTimeOffset now)
+    {
+        if (!_keySweeps.TryStart(now))
+        {
+            return;
+        }
+
+        foreach (var pair in _keys)
+        {
+            if (pair.Value.ExpiresAt <= now)
+            {
+                _keys.TryRemove(pair);
+            }
+        }
     }
 
     private sealed class Entry(DownloadJob job)

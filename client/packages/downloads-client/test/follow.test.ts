@@ -69,11 +69,10 @@ describe('follow, over each transport, to the end', () => {
   });
 });
 
-/** The third event was lost on the way: a snapshot from the status document stands in for it. */
+/** An event was lost on the way: the jump over it is a snapshot from the status document (a re-sync). */
 function expectResynced(events: JobEvent[]): void {
-  expect(events[1].seq).toBe(events[0].seq + 1);
-  expect(events[2].type).toBe('snapshot');
-  expect(events[2].seq).toBeGreaterThan(events[1].seq + 1);
+  const jumps = events.slice(1).filter((event, i) => event.type === 'snapshot' && event.seq > events[i].seq + 1);
+  expect(jumps.length).toBeGreaterThan(0);
 }
 
 describe('gaps and cuts', () => {
@@ -96,7 +95,8 @@ describe('gaps and cuts', () => {
 
   it('resumes a cut event stream with Last-Event-ID: nothing lost, nothing twice', async () => {
     const network = cutsStreamAfter(3);
-    const downloads = client({ fetch: network.fetch });
+    // A long gap hold: on a loaded machine a late event must not be taken for a lost one (and re-synced).
+    const downloads = client({ fetch: network.fetch, timings: { ...fast, gapHoldMs: 10_000 } });
     const job = await downloads.initiate(existingFiles(6));
     const events = await collect(downloads.follow(job.job_id, { transport: 'EventStream' }));
     expectWhole(events);
@@ -107,7 +107,7 @@ describe('gaps and cuts', () => {
     expect(events.slice(1).filter((e) => e.type === 'snapshot')).toEqual([]);
   });
 
-  it('reconnects a cut hub connection (asking to replay after last_seq): nothing lost, nothing twice', async () => {
+  it('reconnects a cut hub connection replaying after last_seq: nothing lost, nothing twice', async () => {
     const network = cutsHubAfter(3);
     const downloads = client({ hubOptions: { WebSocket: network.WebSocket } });
     const job = await downloads.initiate(existingFiles(8));
