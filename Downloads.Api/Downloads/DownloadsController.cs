@@ -1,22 +1,35 @@
+using Downloads.Api.Access;
 using Downloads.Api.Http;
 using Downloads.Api.Protection;
 using Downloads.Contracts;
 using Downloads.Jobs;
+using Downloads.Jobs.Access;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Storage;
 using Downloads.Jobs.Webhooks;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace Downloads.Api.Downloads;
 
 /// <summary>The REST routes of download jobs. Nothing here waits on a file: jobs run in Hangfire.</summary>
 [ApiController]
 [Route("v1/download")]
+[Authorize(Policy = AccessPolicies.JobCaller)]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
+[ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
 public sealed class DownloadsController(
-    DownloadJobScheduler scheduler, JobLedger ledger, IWebhookDeliveryStore webhookDeliveries, WebhookTargetGuard webhookTargets)
+    DownloadJobCommands commands,
+    JobLedger ledger,
+    IWebhookDeliveryStore webhookDeliveries,
+    WebhookTargetGuard webhookTargets,
+    IAuthorizationService authorization,
+    JobAccessTokens accessTokens,
+    PublicUrls publicUrls,
+    IOptions<AuthOptions> auth)
     : ControllerBase
 {
     /// <summary>How long a client should wait before asking for a result again.</summary>
@@ -26,6 +39,7 @@ public sealed class DownloadsController(
 
     /// <summary>Starts a job and answers at once with its id and URLs.</summary>
     [HttpPost("initiate")]
+    [Authorize(Policy = AccessPolicies.ApiKey)]
     [Consumes("application/json")]
     [RequestSizeLimit(64 * 1024)]
     [EnableRateLimiting(ProtectionServiceCollectionExtensions.InitiatePolicy)]
@@ -53,8 +67,8 @@ public sealed class DownloadsController(
             return this.Validation(errors);
         }
 
-        var outcome = await scheduler.InitiateAsync(
-            request.FileIds!, request.CallbackUrl, PublicUrls.BaseUrl(Request), idempotencyKey, cancellationToken);
+        var outcome = await commands.InitiateAsync(
+            request.FileIds!, request.CallbackUrl, publicUrls.BaseUrl(Request), idempotencyKey, User.ApiKeyName(), cancellationToken);
         if (outcome.IdempotencyConflict)
         {
             return this.ProblemResult(
@@ -69,17 +83,21 @@ public sealed class DownloadsController(
         }
 
         var id = outcome.JobId.ToString("D");
-        var baseUrl = PublicUrls.BaseUrl(Request);
+        var baseUrl = publicUrls.BaseUrl(Request);
+        var token = accessTokens.For(outcome.JobId);
+        // With API keys, each URL opens on its own: the browser given it needs no key.
+        var query = auth.Value.RequiresApiKeys ? $"?{ApiKeyAuthenticationHandler.AccessTokenQuery}={token}" : "";
         var response = new InitiateDownloadResponse(
             outcome.JobId,
             JobStatus.Queued,
             outcome.TotalFiles,
-            $"{PublicUrls.WebSocketBaseUrl(Request)}/ws/download/{id}",
-            $"{baseUrl}/ws/download/{id}",
-            $"{baseUrl}/v1/download/status/{id}",
-            $"{baseUrl}/v1/download/result/{id}",
-            $"{baseUrl}/v1/download/events/{id}");
-        return Accepted($"/v1/download/status/{id}", response);
+            $"{publicUrls.WebSocketBaseUrl(Request)}/ws/download/{id}{query}",
+            $"{baseUrl}/ws/download/{id}{query}",
+            $"{baseUrl}/v1/download/status/{id}{query}",
+            $"{baseUrl}/v1/download/result/{id}{query}",
+            $"{baseUrl}/v1/download/events/{id}{query}",
+            token);
+        return Accepted($"/v1/download/status/{id}{query}", response);
     }
 
     /// <summary>The job's status document.</summary>
@@ -103,36 +121,48 @@ public sealed class DownloadsController(
             }
 
             Response.Headers.RetryAfter = ResultRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return StatusCode(StatusCodes.Status202Accepted, JobDocuments.ToPending(job));
+            return StatusCode(StatusCodes.Status202Accepted, JobDocuments.ToPending(job.Header));
         }, cancellationToken);
 
     /// <summary>Cancels the job: pending files are skipped, completed ones keep their links.</summary>
     [HttpDelete("{jobId}")]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
     public Task<IActionResult> Cancel(string jobId, CancellationToken cancellationToken) =>
-        ChangeAsync(jobId, scheduler.CancelAsync, job => job.Status == JobStatus.Cancelled, cancellationToken);
+        ChangeAsync(jobId, commands.CancelAsync, job => job.Status == JobStatus.Cancelled, cancellationToken);
 
     /// <summary>No new file starts; the job is <c>paused</c> once no file is in flight.</summary>
     [HttpPost("{jobId}/pause")]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
     public Task<IActionResult> Pause(string jobId, CancellationToken cancellationToken) =>
-        ChangeAsync(jobId, scheduler.PauseAsync, JobTransitions.IsPausedOrPausing, cancellationToken);
+        ChangeAsync(jobId, commands.PauseAsync, JobTransitions.IsPausedOrPausing, cancellationToken);
 
     /// <summary>Processing goes on with the files not yet done.</summary>
     [HttpPost("{jobId}/resume")]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
     public Task<IActionResult> Resume(string jobId, CancellationToken cancellationToken) =>
-        ChangeAsync(jobId, scheduler.ResumeAsync, alreadyDone: _ => false, cancellationToken);
+        ChangeAsync(jobId, commands.ResumeAsync, alreadyDone: _ => false, cancellationToken);
 
     /// <summary>Whether a file exists, and its size.</summary>
     [HttpPost("check")]
+    [Authorize(Policy = AccessPolicies.ApiKey)]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
+    // One file id: a small body is all it takes.
+    [RequestSizeLimit(1024)]
     [Consumes("application/json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
     [ProducesResponseType<FileCheckResponse>(StatusCodes.Status200OK)]
     public async Task<IActionResult> Check([FromBody] FileCheckRequest request, [FromServices] IFileStorage storage, CancellationToken cancellationToken)
     {
@@ -160,14 +190,18 @@ public sealed class DownloadsController(
             return this.MalformedJobId(jobId);
         }
 
-        return await ledger.GetAsync(id, cancellationToken) is { } job ? await answer(job) : this.JobNotFound(id);
+        return await FindAsync(id, cancellationToken) is { } job ? await answer(job) : this.JobNotFound(id);
     }
+
+    // Another API key's job, or another job's token, is answered as a job that does not exist.
+    private async Task<DownloadJob?> FindAsync(Guid id, CancellationToken cancellationToken) =>
+        await ledger.GetAsync(id, cancellationToken) is { } job && await authorization.MayAccessAsync(User, job) ? job : null;
 
     // A change that the state does not allow is a 409, unless the job is already where it was asked to go.
     private async Task<IActionResult> ChangeAsync(
         string jobId,
         Func<Guid, CancellationToken, Task<JobUpdate?>> change,
-        Func<DownloadJob, bool> alreadyDone,
+        Func<JobHeader, bool> alreadyDone,
         CancellationToken cancellationToken)
     {
         if (!JobIds.TryParse(jobId, out var id))
@@ -175,14 +209,21 @@ public sealed class DownloadsController(
             return this.MalformedJobId(jobId);
         }
 
+        // Another key's job is not found, and nothing of it changes.
+        if (await FindAsync(id, cancellationToken) is null)
+        {
+            return this.JobNotFound(id);
+        }
+
+        // The answer is the whole job as it stands after the change (O(files), like any status read).
         var update = await change(id, cancellationToken);
-        if (update is null)
+        if (update is null || await ledger.GetAsync(id, cancellationToken) is not { } job)
         {
             return this.JobNotFound(id);
         }
 
         return update.Changed || alreadyDone(update.Job)
-            ? StatusCode(StatusCodes.Status202Accepted, await StatusDocumentAsync(update.Job, cancellationToken))
+            ? StatusCode(StatusCodes.Status202Accepted, await StatusDocumentAsync(job, cancellationToken))
             : this.JobStateConflict($"The job is {update.Job.Status.ToString().ToLowerInvariant()}{(update.Job.PauseRequested ? " (pausing)" : "")}; that is not allowed now.");
     }
 
@@ -190,5 +231,5 @@ public sealed class DownloadsController(
     private async Task<JobStatusDocument> StatusDocumentAsync(DownloadJob job, CancellationToken cancellationToken) =>
         JobDocuments.ToStatus(
             job,
-            job.CallbackUrl is null ? null : WebhookDelivery.StateOf(job, await webhookDeliveries.GetAsync(job.Id, cancellationToken)));
+            job.CallbackUrl is null ? null : WebhookDelivery.StateOf(job.Header, await webhookDeliveries.GetAsync(job.Id, cancellationToken)));
 }

@@ -17,7 +17,7 @@ public sealed record WebhookDelivery(Guid JobId, WebhookStatus Status, int Attem
     public static WebhookDelivery New(Guid jobId) => new(jobId, WebhookStatus.Pending, 0, null, null);
 
     /// <summary>The status document's <c>webhook</c>: <c>null</c> without a <c>callback_url</c>.</summary>
-    public static WebhookState? StateOf(DownloadJob job, WebhookDelivery? delivery) =>
+    public static WebhookState? StateOf(JobHeader job, WebhookDelivery? delivery) =>
         job.CallbackUrl is null ? null : (delivery ?? New(job.Id)).ToState();
 
     public WebhookState ToState() => new(Status, Attempts, LastStatusCode);

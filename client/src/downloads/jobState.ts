@@ -49,6 +49,8 @@ export interface JobState {
   busy: 'pause' | 'resume' | 'cancel' | null;
   /** Last action or load error to show on the card. */
   error: string | null;
+  /** The job's access token (sent with actions and hub subscriptions); null when none was given. */
+  accessToken: string | null;
 }
 
 export interface NewJob {
@@ -57,6 +59,7 @@ export interface NewJob {
   addedAt: number;
   status?: JobStatusValue;
   total?: number;
+  accessToken?: string | null;
 }
 
 const MAX_SAMPLES = 30;
@@ -66,6 +69,7 @@ export function createJobState(init: NewJob): JobState {
   return {
     jobId: init.jobId,
     statusUrl: init.statusUrl,
+    accessToken: init.accessToken ?? null,
     addedAt: init.addedAt,
     status: init.status ?? 'queued',
     seq: 0,

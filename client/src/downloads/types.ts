@@ -68,6 +68,8 @@ export interface InitiateResponse {
   status_url: string;
   result_url?: string;
   events_url?: string;
+  /** A secret scoped to this job; where the service requires API keys it opens the job's routes in their place. */
+  access_token?: string;
 }
 
 /** RFC 9457 problem details. */

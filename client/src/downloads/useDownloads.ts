@@ -43,8 +43,8 @@ function notifyJobEnded(job: JobState): void {
 export function getDownloadsClient(): DownloadsClient {
   if (shared) return shared;
   const { transport, hubOff } = transportFromUrl(window.location.search);
-  const client = new DownloadsClient({
-    createHub: hubOff ? null : () => createSignalRHub({ transport }),
+  const client: DownloadsClient = new DownloadsClient({
+    createHub: hubOff ? null : () => createSignalRHub({ transport, accessTokenFactory: () => client.connectionAccessToken() }),
     onJobEnded: notifyJobEnded,
   });
   window.addEventListener('storage', (e) => {

@@ -23,6 +23,19 @@ describe('api', () => {
     expect(describeError(error, [70000, 5])).toEqual(['One or more validation errors occurred.', 'File 5: must be between 10000 and 100000000']);
   });
 
+  it('sends a job\'s access token with cancel, pause and resume', async () => {
+    const urls: string[] = [];
+    const api = createApi(async (url) => {
+      urls.push(url);
+      return new Response(JSON.stringify({}), { status: 202 });
+    });
+    const id = '3f0c2a6e-1b2c-4d5e-8f90-a1b2c3d4e5f6';
+    await api.cancel(id, 'jat_a-b_c');
+    await api.pause(id, 'jat_a-b_c');
+    await api.resume(id);
+    expect(urls).toEqual([`/v1/download/${id}?access_token=jat_a-b_c`, `/v1/download/${id}/pause?access_token=jat_a-b_c`, `/v1/download/${id}/resume`]);
+  });
+
   it('retries initiate once after a network failure with the same idempotency key', async () => {
     const keys: (string | null)[] = [];
     const api = createApi(async (_url, init) => {

@@ -13,27 +13,36 @@ namespace Downloads.Jobs;
 public sealed record InitiateOutcome(Guid JobId, int TotalFiles, bool Replayed, bool IdempotencyConflict);
 
 /// <summary>
-/// What the API asks of the pipeline: create a job and enqueue its dispatch; cancel, pause and resume.
+/// What the API asks of the pipeline: initiate a job (create it and enqueue its run); cancel, pause and resume it.
 /// Nothing here waits on a file.
 /// </summary>
-public sealed partial class DownloadJobScheduler(
+public sealed partial class DownloadJobCommands(
     JobLedger ledger,
     IJobStore store,
+    InitiateGroupCommit groupCommit,
     BackgroundJobQueue backgroundJobs,
     WebhookTrigger webhooks,
-    ILogger<DownloadJobScheduler> logger,
+    ILogger<DownloadJobCommands> logger,
     DownloadsMetrics? metrics = null)
 {
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
     /// <summary>
-    /// Creates the job and enqueues its dispatch. With an <c>Idempotency-Key</c>, the key is bound first,
-    /// atomically, so concurrent identical requests create one job; the same key with another body conflicts.
+    /// Creates the job, owned by <paramref name="apiKeyName"/> (null in open mode), and enqueues its run, together with
+    /// the initiates that arrive meanwhile (<see cref="InitiateGroupCommit"/>). With an <c>Idempotency-Key</c>, the key
+    /// is bound first, atomically, so concurrent identical requests create one job; the same key with another body
+    /// conflicts. Keys are scoped per API key: two clients never share one.
     /// </summary>
     public async Task<InitiateOutcome> InitiateAsync(
-        IReadOnlyList<long> fileIds, string? callbackUrl, string publicBaseUrl, string? idempotencyKey, CancellationToken cancellationToken)
+        IReadOnlyList<long> fileIds,
+        string? callbackUrl,
+        string publicBaseUrl,
+        string? idempotencyKey,
+        string? apiKeyName,
+        CancellationToken cancellationToken)
     {
-        var jobId = Guid.NewGuid();
+        var jobId = NewJobId();
+        idempotencyKey = ScopedIdempotencyKey(apiKeyName, idempotencyKey);
         if (idempotencyKey is not null)
         {
             var wanted = new IdempotencyBinding(idempotencyKey, Fingerprint(fileIds, callbackUrl), jobId, fileIds.Count);
@@ -44,23 +53,19 @@ public sealed partial class DownloadJobScheduler(
             }
         }
 
-        var created = false;
         try
         {
-            // The job carries the initiating trace, so its Hangfire runs continue it.
-            var job = DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow()) with
+            // The job carries the initiating trace, so its runs continue it, and the key that owns it.
+            var job = DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow());
+            await groupCommit.CommitAsync(job with
             {
-                TraceParent = DownloadsTracing.CurrentTraceParent(),
-            };
-            await ledger.CreateAsync(job, cancellationToken);
-            created = true;
-            await EnqueueAsync(jobId);
+                Header = job.Header with { TraceParent = DownloadsTracing.CurrentTraceParent(), ApiKeyName = apiKeyName },
+            });
         }
-        catch (Exception ex) when (created || idempotencyKey is not null)
+        catch (Exception ex) when (idempotencyKey is not null)
         {
-            // Nothing was acknowledged: forget what was stored, so no job sits queued with no dispatch,
-            // and let the client retry (with the same key).
-            await ForgetAsync(jobId, created, idempotencyKey, ex);
+            // Nothing was acknowledged (the group commit forgot the job): let the client retry with the same key.
+            await ReleaseKeyAsync(jobId, idempotencyKey, ex);
             throw;
         }
 
@@ -68,11 +73,15 @@ public sealed partial class DownloadJobScheduler(
         return new InitiateOutcome(jobId, fileIds.Count, Replayed: false, IdempotencyConflict: false);
     }
 
-    /// <summary>Cancels the job and starts its webhook; a repeated cancel starts it again if it was lost (the delivery job decides).</summary>
+    /// <summary>
+    /// Cancels the job and starts its webhook. Only the cancel that changed the job enqueues anything: a repeated
+    /// DELETE is answered from the state and costs no run (a delivery lost after the commit is started again by the
+    /// next run that finds the job ended).
+    /// </summary>
     public async Task<JobUpdate?> CancelAsync(Guid jobId, CancellationToken cancellationToken)
     {
-        var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Cancel(job, now), cancellationToken);
-        if (update is { Job.Status: Contracts.JobStatus.Cancelled })
+        var update = await ledger.UpdateWholeAsync(jobId, (job, now) => JobTransitions.Cancel(job, now), cancellationToken);
+        if (update is { Changed: true, Job.Status: Contracts.JobStatus.Cancelled })
         {
             // The cancel is committed: its webhook is enqueued even if the caller has gone away meanwhile.
             await webhooks.EnsureDeliveryAsync(update.Job, CancellationToken.None);
@@ -110,7 +119,7 @@ public sealed partial class DownloadJobScheduler(
     {
         try
         {
-            await backgroundJobs.EnqueueAsync<DownloadJobRunner>(r => r.DispatchAsync(jobId, CancellationToken.None));
+            await DownloadRun.EnqueueAsync(backgroundJobs, [jobId]);
         }
         catch (BackgroundJobClientException ex)
         {
@@ -119,19 +128,11 @@ public sealed partial class DownloadJobScheduler(
     }
 
     // Best effort: with Redis down this fails too, and the failure that led here is the one to report.
-    private async Task ForgetAsync(Guid jobId, bool created, string? idempotencyKey, Exception cause)
+    private async Task ReleaseKeyAsync(Guid jobId, string idempotencyKey, Exception cause)
     {
         try
         {
-            if (created)
-            {
-                await store.DeleteAsync(jobId, CancellationToken.None);
-            }
-
-            if (idempotencyKey is not null)
-            {
-                await store.ReleaseIdempotencyKeyAsync(idempotencyKey, CancellationToken.None);
-            }
+            await store.ReleaseIdempotencyKeyAsync(idempotencyKey, CancellationToken.None);
         }
         catch (JobStoreUnavailableException cleanup)
         {
@@ -139,8 +140,25 @@ public sealed partial class DownloadJobScheduler(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} could not be started ({Cause}) nor forgotten; it stays queued and unacknowledged")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The Idempotency-Key of job {JobId}, which could not be started ({Cause}), could not be released; it replays a missing job until it expires")]
     private static partial void LogCleanupFailed(ILogger logger, Exception exception, Guid jobId, string cause);
+
+    /// <summary>
+    /// A job id from a cryptographic source: 122 random bits in a version 4 UUID. An id is no credential where API
+    /// keys are configured, but it must not be guessable either.
+    /// </summary>
+    public static Guid NewJobId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        RandomNumberGenerator.Fill(bytes);
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x40);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes, bigEndian: true);
+    }
+
+    // Open mode keeps the key as given; with API keys the key's name (length-prefixed, so no two pairs collide) leads.
+    private static string? ScopedIdempotencyKey(string? apiKeyName, string? idempotencyKey) =>
+        apiKeyName is null || idempotencyKey is null ? idempotencyKey : $"{apiKeyName.Length}:{apiKeyName}:{idempotencyKey}";
 
     // The same key with the same body replays; the body is what the client asked for, in its order.
     private static string Fingerprint(IReadOnlyList<long> fileIds, string? callbackUrl)
