@@ -77,8 +77,8 @@ export interface InitiateResponse {
   status_url: string;
   result_url: string;
   events_url: string;
-  /** A secret scoped to this one job, accepted in place of the API key (services that issue them). */
-  access_token?: string;
+  /** A secret scoped to this one job, accepted in place of the API key. */
+  access_token: string;
   /** On a retry's answer: the job whose failed files this one retries. */
   retry_of?: string | null;
 }
