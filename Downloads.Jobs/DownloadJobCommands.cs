@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Processing;
+using Downloads.Jobs.Retries;
 using Downloads.Jobs.Telemetry;
 using Downloads.Jobs.Webhooks;
 using Hangfire;
@@ -11,6 +12,9 @@ namespace Downloads.Jobs;
 
 /// <summary>What an initiate request led to.</summary>
 public sealed record InitiateOutcome(Guid JobId, int TotalFiles, bool Replayed, bool IdempotencyConflict);
+
+/// <summary>What a retry request led to: the plan, and the new job when the plan was not refused.</summary>
+public sealed record RetryOutcome(RetryPlan Plan, InitiateOutcome? Started);
 
 /// <summary>
 /// What the API asks of the pipeline: initiate a job (create it and enqueue its run); cancel, pause and resume it.
@@ -55,12 +59,7 @@ public sealed partial class DownloadJobCommands(
 
         try
         {
-            // The job carries the initiating trace, so its runs continue it, and the key that owns it.
-            var job = DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow());
-            await groupCommit.CommitAsync(job with
-            {
-                Header = job.Header with { TraceParent = DownloadsTracing.CurrentTraceParent(), ApiKeyName = apiKeyName },
-            });
+            await groupCommit.CommitAsync(NewJob(jobId, fileIds, callbackUrl, publicBaseUrl, apiKeyName, retryOf: null));
         }
         catch (Exception ex) when (idempotencyKey is not null)
         {
@@ -71,6 +70,41 @@ public sealed partial class DownloadJobCommands(
 
         metrics?.JobInitiated();
         return new InitiateOutcome(jobId, fileIds.Count, Replayed: false, IdempotencyConflict: false);
+    }
+
+    /// <summary>
+    /// A new job of the failed files of an ended job (all, or those listed), with its <c>callback_url</c>; the ended job
+    /// is left as it is. <c>null</c> when there is no such job; a refused plan when the job does not allow it.
+    /// </summary>
+    public async Task<RetryOutcome?> RetryAsync(
+        Guid jobId, IReadOnlyList<long>? fileIds, string publicBaseUrl, CancellationToken cancellationToken)
+    {
+        if (await ledger.GetAsync(jobId, cancellationToken) is not { } ended)
+        {
+            return null;
+        }
+
+        var plan = RetryPlan.For(ended, fileIds);
+        if (plan.Refusal is not null)
+        {
+            return new RetryOutcome(plan, null);
+        }
+
+        var retry = NewJob(NewJobId(), plan.FileIds, ended.CallbackUrl, publicBaseUrl, ended.Header.ApiKeyName, ended.Id);
+        await groupCommit.CommitAsync(retry);
+        metrics?.JobInitiated();
+        return new RetryOutcome(plan, new InitiateOutcome(retry.Id, plan.FileIds.Count, Replayed: false, IdempotencyConflict: false));
+    }
+
+    // The job carries the initiating trace, so its runs continue it, and the key that owns it.
+    private DownloadJob NewJob(
+        Guid jobId, IReadOnlyList<long> fileIds, string? callbackUrl, string publicBaseUrl, string? apiKeyName, Guid? retryOf)
+    {
+        var job = DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow());
+        return job with
+        {
+            Header = job.Header with { TraceParent = DownloadsTracing.CurrentTraceParent(), ApiKeyName = apiKeyName, RetryOf = retryOf },
+        };
     }
 
     /// <summary>

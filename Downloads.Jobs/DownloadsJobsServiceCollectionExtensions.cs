@@ -1,4 +1,5 @@
 using Downloads.Jobs.Access;
+using Downloads.Jobs.Archives;
 using Downloads.Jobs.Events;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
@@ -39,6 +40,7 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.AddOptions<LinkOptions>().BindConfiguration(LinkOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<LinkOptions>>(sp => new SigningSecretValidator<LinkOptions>(
             sp.GetRequiredService<IHostEnvironment>(), "Downloads:Links:SigningKey", o => o.SigningKey));
+        services.AddSingleton<IValidateOptions<LinkOptions>, LinkModeValidator>();
 
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
@@ -58,11 +60,19 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.TryAddSingleton<JobLedger>();
         services.TryAddSingleton<BackgroundJobQueue>();
 
-        services.TryAddSingleton<IFileStorage>(sp =>
-            sp.GetRequiredService<IOptions<StorageOptions>>().Value.Kind == StorageKind.Filesystem
-                ? ActivatorUtilities.CreateInstance<FileSystemFileStorage>(sp)
-                : new SyntheticFileStorage());
+        services.TryAddSingleton<IFileStorage>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Kind switch
+        {
+            StorageKind.Filesystem => ActivatorUtilities.CreateInstance<FileSystemFileStorage>(sp),
+            StorageKind.S3 => ActivatorUtilities.CreateInstance<S3FileStorage>(sp),
+            _ => new SyntheticFileStorage(),
+        });
+        services.TryAddSingleton<S3Bucket>();
         services.TryAddSingleton<DownloadLinkSigner>();
+        services.TryAddSingleton<IFileLinks>(sp =>
+            sp.GetRequiredService<IOptions<LinkOptions>>().Value.ModeFor(sp.GetRequiredService<IOptions<StorageOptions>>().Value.Kind) == LinkMode.Presigned
+                ? ActivatorUtilities.CreateInstance<PresignedFileLinks>(sp)
+                : ActivatorUtilities.CreateInstance<ProxyFileLinks>(sp));
+        services.TryAddSingleton<JobArchive>();
         services.TryAddSingleton<FileRetryPolicy>();
         services.TryAddSingleton<FilePreparer>();
         services.TryAddTransient<DownloadRun>();

@@ -5,10 +5,13 @@ using Downloads.Contracts;
 using Downloads.Jobs;
 using Downloads.Jobs.Access;
 using Downloads.Jobs.Ledger;
+using Downloads.Jobs.Links;
+using Downloads.Jobs.Retries;
 using Downloads.Jobs.Storage;
 using Downloads.Jobs.Webhooks;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -29,7 +32,8 @@ public sealed class DownloadsController(
     IAuthorizationService authorization,
     JobAccessTokens accessTokens,
     PublicUrls publicUrls,
-    IOptions<AuthOptions> auth)
+    IOptions<AuthOptions> auth,
+    DownloadLinkSigner linkSigner)
     : ControllerBase
 {
     /// <summary>How long a client should wait before asking for a result again.</summary>
@@ -82,6 +86,53 @@ public sealed class DownloadsController(
             Response.Headers["Idempotent-Replayed"] = "true";
         }
 
+        return Started(outcome, retryOf: null);
+    }
+
+    /// <summary>
+    /// A new job of the failed files of an ended job (all of them, or the listed ones), answered like an initiate plus
+    /// <c>retry_of</c>; it inherits the <c>callback_url</c>. The ended job is left as it is.
+    /// </summary>
+    /// <response code="400">A listed id is not a failed file of this job (completed, skipped, not in it, or listed twice).</response>
+    /// <response code="409">The job has not ended, or has no failed file.</response>
+    [HttpPost("{jobId}/retry")]
+    [RequestSizeLimit(64 * 1024)]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.InitiatePolicy)]
+    [ServiceFilter<ActiveJobLimitFilter>]
+    [ProducesResponseType<InitiateDownloadResponse>(StatusCodes.Status202Accepted)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
+    public async Task<IActionResult> Retry(
+        string jobId,
+        [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] RetryDownloadRequest? request,
+        CancellationToken cancellationToken)
+    {
+        if (!JobIds.TryParse(jobId, out var id))
+        {
+            return this.MalformedJobId(jobId);
+        }
+
+        // Another key's job is not found, and no job is made of it.
+        if (await FindAsync(id, cancellationToken) is null)
+        {
+            return this.JobNotFound(id);
+        }
+
+        var outcome = await commands.RetryAsync(id, request?.FileIds, publicUrls.BaseUrl(Request), cancellationToken);
+        return outcome switch
+        {
+            null => this.JobNotFound(id),
+            { Plan.Refusal: RetryRefusal.NotEnded } => this.JobStateConflict("The job has not ended; its files can be retried once it has."),
+            { Plan.Refusal: RetryRefusal.NothingFailed } => this.JobStateConflict("The job has no failed file to retry."),
+            { Plan.Refusal: RetryRefusal.NotFailedFiles } => this.Validation(
+                new Dictionary<string, string[]>(outcome.Plan.Errors), "Only failed files of this job can be retried."),
+            _ => Started(outcome.Started!, retryOf: id),
+        };
+    }
+
+    private AcceptedResult Started(InitiateOutcome outcome, Guid? retryOf)
+    {
         var id = outcome.JobId.ToString("D");
         var baseUrl = publicUrls.BaseUrl(Request);
         var token = accessTokens.For(outcome.JobId);
@@ -96,7 +147,8 @@ public sealed class DownloadsController(
             $"{baseUrl}/v1/download/status/{id}{query}",
             $"{baseUrl}/v1/download/result/{id}{query}",
             $"{baseUrl}/v1/download/events/{id}{query}",
-            token);
+            token,
+            retryOf);
         return Accepted($"/v1/download/status/{id}{query}", response);
     }
 
@@ -117,7 +169,7 @@ public sealed class DownloadsController(
         {
             if (job.Status.IsTerminal())
             {
-                return Ok(JobDocuments.ToResult(job));
+                return Ok(JobDocuments.ToResult(job, linkSigner.ArchiveUrlOf(job)));
             }
 
             Response.Headers.RetryAfter = ResultRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -231,5 +283,6 @@ public sealed class DownloadsController(
     private async Task<JobStatusDocument> StatusDocumentAsync(DownloadJob job, CancellationToken cancellationToken) =>
         JobDocuments.ToStatus(
             job,
-            job.CallbackUrl is null ? null : WebhookDelivery.StateOf(job.Header, await webhookDeliveries.GetAsync(job.Id, cancellationToken)));
+            job.CallbackUrl is null ? null : WebhookDelivery.StateOf(job.Header, await webhookDeliveries.GetAsync(job.Id, cancellationToken)),
+            linkSigner.ArchiveUrlOf(job));
 }

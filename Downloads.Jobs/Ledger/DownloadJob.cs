@@ -39,6 +39,9 @@ public sealed record JobHeader
     /// <summary>The W3C <c>traceparent</c> of the initiate request; the job's background runs continue that trace.</summary>
     public string? TraceParent { get; init; }
 
+    /// <summary>The ended job whose failed files this job retries (<c>POST /v1/download/{job_id}/retry</c>).</summary>
+    public Guid? RetryOf { get; init; }
+
     /// <summary>A pause was asked for while files were in flight; the job pauses when the last one ends.</summary>
     public bool PauseRequested { get; init; }
 

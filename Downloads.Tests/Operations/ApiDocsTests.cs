@@ -21,6 +21,8 @@ public sealed class ApiDocsTests : IClassFixture<DownloadsApplication>
     [InlineData("/v1/download/events/{jobId}", "get", new[] { "200", "401", "404", "429" })]
     [InlineData("/v1/download/check", "post", new[] { "200", "400", "401", "413" })]
     [InlineData("/v1/files/{fileId}", "get", new[] { "200", "206", "403", "410" })]
+    [InlineData("/v1/download/{jobId}/retry", "post", new[] { "202", "400", "404", "409", "429" })]
+    [InlineData("/v1/archives/{jobId}", "get", new[] { "200", "400", "403", "404", "410" })]
     public async Task The_document_lists_each_contract_route_with_its_answers(string path, string method, string[] statuses)
     {
         var document = await DocumentAsync();

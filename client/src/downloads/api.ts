@@ -24,6 +24,8 @@ export interface DownloadsApi {
   cancel(jobId: string, accessToken?: string | null): Promise<StatusDocument>;
   pause(jobId: string, accessToken?: string | null): Promise<StatusDocument>;
   resume(jobId: string, accessToken?: string | null): Promise<StatusDocument>;
+  /** A new job of the ended job's failed files (all of them without `fileIds`). */
+  retry(jobId: string, fileIds?: number[], accessToken?: string | null): Promise<InitiateResponse>;
 }
 
 /** `url` with the job's access token as `?access_token=` (how the service takes it from browsers), if there is one. */
@@ -118,6 +120,13 @@ export function createApi(fetchImpl?: FetchLike): DownloadsApi {
     },
     resume(jobId, accessToken) {
       return request<StatusDocument>(withAccessToken(`/v1/download/${encodeURIComponent(jobId)}/resume`, accessToken), { method: 'POST' });
+    },
+    retry(jobId, fileIds, accessToken) {
+      return request<InitiateResponse>(withAccessToken(`/v1/download/${encodeURIComponent(jobId)}/retry`, accessToken), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(fileIds ? { file_ids: fileIds } : {}),
+      });
     },
   };
 }

@@ -165,7 +165,25 @@ export class DownloadsClient {
 
   /** Starts a job; throws ApiError (problem details) when the service refuses it. */
   async startJob(fileIds: number[], callbackUrl?: string): Promise<JobState> {
-    const response: InitiateResponse = await this.api.initiate(fileIds, callbackUrl);
+    return this.trackStarted(await this.api.initiate(fileIds, callbackUrl));
+  }
+
+  /** Starts a new job of the failed files of an ended one; the ended job stays in the list as it was. */
+  async retryFailed(jobId: string): Promise<JobState | null> {
+    if (!this.jobs.has(jobId)) return null;
+    this.commit(jobId, (job) => ({ ...job, busy: 'retry', error: null }));
+    try {
+      const started = this.trackStarted(await this.api.retry(jobId, undefined, this.jobs.get(jobId)?.accessToken));
+      this.commit(jobId, (job) => ({ ...job, busy: null }));
+      return started;
+    } catch (error) {
+      const message = describeError(error).join(' ');
+      this.commit(jobId, (job) => ({ ...job, busy: null, error: message }));
+      return null;
+    }
+  }
+
+  private trackStarted(response: InitiateResponse): JobState {
     const jobId = response.job_id.toLowerCase();
     this.startedHere.add(jobId);
     this.track(

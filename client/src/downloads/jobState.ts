@@ -35,6 +35,10 @@ export interface JobState {
   currentFile: number | null;
   results: FileResult[];
   webhook: WebhookState | null;
+  /** One ZIP of the completed files (from the status document once the job has ended). */
+  archiveUrl: string | null;
+  /** The job whose failed files this one retries. */
+  retryOf: string | null;
   /** Events received past a gap, ascending by seq, waiting for the missing ones. */
   pending: JobEvent[];
   /** When the current gap was first seen (or last re-synced); null without a gap. */
@@ -46,7 +50,7 @@ export interface JobState {
   /** Transport that last delivered state for this job. */
   transport: string | null;
   /** A REST action in flight. */
-  busy: 'pause' | 'resume' | 'cancel' | null;
+  busy: 'pause' | 'resume' | 'cancel' | 'retry' | null;
   /** Last action or load error to show on the card. */
   error: string | null;
   /** The job's access token (sent with actions and hub subscriptions); null when none was given. */
@@ -84,6 +88,8 @@ export function createJobState(init: NewJob): JobState {
     currentFile: null,
     results: [],
     webhook: null,
+    archiveUrl: null,
+    retryOf: null,
     pending: [],
     gapSince: null,
     samples: [],
@@ -213,6 +219,8 @@ export function applyStatusDocument(state: JobState, doc: StatusDocument, now: n
     percent: Math.max(state.percent, clampPercent(progress?.percent)),
     results: Array.isArray(doc.results) ? doc.results.map((r) => ({ ...r })) : state.results,
     webhook: doc.webhook ?? null,
+    archiveUrl: doc.archive_url ?? null,
+    retryOf: doc.retry_of ?? null,
     lost: false,
   };
   return drain(withSample(next, now), now);
@@ -249,6 +257,8 @@ export interface JobActions {
   canResume: boolean;
   canCancel: boolean;
   canDismiss: boolean;
+  /** Ended with failed files: they can be retried as a new job. */
+  canRetry: boolean;
 }
 
 /** Which buttons a job's state allows (the server still has the last word: 409). */
@@ -259,5 +269,6 @@ export function jobActions(state: JobState): JobActions {
     canResume: idle && state.status === 'paused',
     canCancel: idle && (state.status === 'queued' || state.status === 'processing' || state.status === 'paused'),
     canDismiss: isEnded(state),
+    canRetry: idle && isTerminal(state.status) && state.failed > 0,
   };
 }

@@ -55,6 +55,21 @@ describe('api', () => {
     expect(describeError(new TypeError('Failed to fetch'))).toEqual(['Could not reach the download service.']);
   });
 
+  it('retries the failed files of a job with an empty body, or the listed ones', async () => {
+    const calls: { url: string; init?: RequestInit }[] = [];
+    const api = createApi(async (url, init) => {
+      calls.push({ url, init });
+      return new Response(JSON.stringify({ job_id: 'n', status: 'queued', total_files: 1, status_url: '/s', retry_of: 'j' }), { status: 202 });
+    });
+    const answer = await api.retry('j');
+    await api.retry('j', [70001]);
+    expect(answer.retry_of).toBe('j');
+    expect(calls.map((c) => [c.url, c.init?.method, c.init?.body])).toEqual([
+      ['/v1/download/j/retry', 'POST', '{}'],
+      ['/v1/download/j/retry', 'POST', '{"file_ids":[70001]}'],
+    ]);
+  });
+
   it('uses service URLs on the page origin', () => {
     expect(toLocalUrl('http://localhost:3000/v1/download/status/abc?x=1')).toBe('/v1/download/status/abc?x=1');
     expect(toLocalUrl('/v1/download/status/abc')).toBe('/v1/download/status/abc');
