@@ -106,6 +106,8 @@ export interface ResultDocument {
   failed: FailedFile[];
   expires_at: string | null;
   archive_url?: string | null;
+  /** The job whose failed files this job retries, else null. */
+  retry_of?: string | null;
 }
 
 /** `GET /v1/download/result/{job_id}` while the job runs (`202`). */
