@@ -8,11 +8,16 @@ namespace Downloads.Tests.Infrastructure;
 
 /// <summary>
 /// A SignalR client of the download hub that follows one job the way the contract tells clients to:
-/// drop what it already has (seq at or below), and re-sync from a snapshot when it sees a gap.
+/// drop what it already has (seq at or below), and re-sync from a snapshot when it sees a gap. Like the shipped
+/// clients, it holds a gap for <see cref="GapGrace"/> first: the hub's catch-up snapshot after a join (sent when the
+/// job moved while the client joined its group) may be on its way and close it.
 /// <see cref="Applied"/> is what the client ends up applying; <see cref="Received"/> everything that arrived.
 /// </summary>
 public sealed class JobEventRecorder : IAsyncDisposable
 {
+    /// <summary>How long a gap may stay open before the client re-syncs.</summary>
+    public static readonly TimeSpan GapGrace = TimeSpan.FromSeconds(1);
+
     private readonly object _gate = new();
     private readonly List<JobEvent> _received = [];
     private readonly List<JobEvent> _applied = [];
@@ -155,8 +160,24 @@ public sealed class JobEventRecorder : IAsyncDisposable
 
         if (resync)
         {
-            Resyncs++;
-            _ = Connection.InvokeAsync("Subscribe", _jobId.ToString());
+            _ = ResyncUnlessClosedAsync(jobEvent.Seq);
         }
+    }
+
+    // Re-syncs when nothing was applied past the gap seen at seq - 1 within the grace.
+    private async Task ResyncUnlessClosedAsync(long seenSeq)
+    {
+        await Task.Delay(GapGrace);
+        lock (_gate)
+        {
+            if (_applied.Count > 0 && _applied[^1].Seq >= seenSeq)
+            {
+                return;
+            }
+
+            Resyncs++;
+        }
+
+        await Connection.InvokeAsync("Subscribe", _jobId.ToString());
     }
 }
