@@ -70,26 +70,40 @@ public sealed partial class InitiateGroupCommit : IDisposable
         try
         {
             await _store.CreateManyAsync(jobs, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The store is down: answer at once, then forget what part of the pipeline may have stored (a pipeline is
+            // not a transaction). Forgetting waits for Redis too, and nothing of the batch was acknowledged either way.
+            Fail(batch, ex);
+            await ForgetAsync(jobs);
+            return;
+        }
+
+        try
+        {
             await DownloadRun.EnqueueAsync(_backgroundJobs, [.. jobs.Select(j => j.Id)]);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // Some jobs of the batch may be stored (a pipeline is not a transaction): forget them all.
+            // The jobs are stored but no run would start them: forget them before answering, so nothing half-made
+            // outlives the 503. Hangfire's storage refusing the run (Redis down) is a store outage to the callers.
             await ForgetAsync(jobs);
-
-            // Hangfire's storage refused the run (Redis down): the callers answer 503, like any store outage.
-            var failure = ex is BackgroundJobClientException ? new JobStoreUnavailableException("The job queue is unavailable.", ex) : ex;
-            foreach (var pending in batch)
-            {
-                pending.Done.TrySetException(failure);
-            }
-
+            Fail(batch, ex is BackgroundJobClientException ? new JobStoreUnavailableException("The job queue is unavailable.", ex) : ex);
             return;
         }
 
         foreach (var pending in batch)
         {
             pending.Done.TrySetResult();
+        }
+    }
+
+    private static void Fail(List<Pending> batch, Exception failure)
+    {
+        foreach (var pending in batch)
+        {
+            pending.Done.TrySetException(failure);
         }
     }
 
