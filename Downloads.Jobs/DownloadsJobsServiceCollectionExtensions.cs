@@ -54,9 +54,12 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.TryAddSingleton<BackgroundJobQueue>();
 
         services.TryAddSingleton<IFileStorage>(sp =>
-            sp.GetRequiredService<IOptions<StorageOptions>>().Value.Kind == StorageKind.Filesystem
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return storage.Kind == StorageKind.Filesystem
                 ? ActivatorUtilities.CreateInstance<FileSystemFileStorage>(sp)
-                : new SyntheticFileStorage());
+                : new SyntheticFileStorage(storage.SyntheticSizeBytes);
+        });
         services.TryAddSingleton<DownloadLinkSigner>();
         services.TryAddSingleton<FileRetryPolicy>();
         services.TryAddSingleton<FilePreparer>();
