@@ -26,17 +26,22 @@ public sealed class BenchSmokeTests
         var firstProgress = await Scenarios.FirstProgressAsync(api, samples: 3, loadRps: 20, TimeSpan.FromSeconds(20), cancel.Token);
         firstProgress.Single().Count.Should().Be(3);
 
-        var files = await Scenarios.FilesAsync(api, jobs: 4, filesPerJob: 3, "smoke", cancel.Token);
+        var files = await Scenarios.FilesAsync(api, jobs: 4, filesPerJob: 3, cancel.Token);
         files.Single().Count.Should().Be(12);
 
+        var drain = await Scenarios.DrainAsync(api, jobs: 6, callers: 3, cancel.Token);
+        drain.Single().Should().Match<ResultRow>(r => r.Count == 6 && r.PerSecond > 0);
+
         var fairness = await Scenarios.FairnessAsync(api, bigFiles: 20, samples: 2, cancel.Token);
-        fairness.Should().HaveCount(2).And.OnlyContain(r => r.Count == 2);
+        fairness.Where(r => r.Scenario == "fairness").Should().HaveCount(2).And.OnlyContain(r => r.Count == 2);
+        fairness.Should().ContainSingle(r => r.Scenario == "big-job").Which.Count.Should().Be(20);
 
         var connections = await Scenarios.ConnectionsAsync(api, Environment.ProcessId, count: 20, jobs: 2, TimeSpan.FromSeconds(20), cancel.Token);
         connections.Single().Count.Should().Be(20);
 
-        var table = new ResultsFile { Rows = [.. initiate, .. firstProgress, .. files, .. fairness, .. connections] }.ToTable();
-        table.Should().Contain("| initiate").And.Contain("| connections");
+        var results = new ResultsFile { Rows = [.. initiate, .. firstProgress, .. files, .. drain, .. fairness, .. connections] };
+        results.ToTable().Should().Contain("| initiate").And.Contain("| connections");
+        ResultsFile.Compare(results, results).Should().Contain("| drain").And.Contain("1.00×");
     }
 
     [Fact]
