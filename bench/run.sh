@@ -29,6 +29,7 @@ before_ref=${BENCH_BEFORE:-03ea1ad}
 base=${BENCH_PORT_BASE:-47300}
 out=${BENCH_OUT:-bench/results/latest.json}
 out_before=${out%.json}-before.json
+logs=${out%.json}-logs # every process's output, kept after the run
 
 redis_port=$base; baseline_port=$((base+1)); inmem_port=$((base+2)); api1_port=$((base+3)); api2_port=$((base+4))
 worker1_port=$((base+5)); worker2_port=$((base+6)); all_port=$((base+7))
@@ -40,6 +41,7 @@ done
 ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 work=$(mktemp -d /tmp/downloads-bench.XXXXXX)
+rm -rf "$logs"; mkdir -p "$logs"
 pids=()
 cleanup() {
   if [[ -n ${bench_pid:-} ]]; then kill "$bench_pid" 2>/dev/null || true; fi
@@ -91,7 +93,7 @@ wait_http() { # url name
     if curl -fs -o /dev/null "$1"; then return 0; fi
     sleep 0.1
   done
-  echo "$2 did not answer at $1; its log:" >&2; tail -30 "$work/$2.log" >&2; exit 1
+  echo "$2 did not answer at $1; its log:" >&2; tail -30 "$logs/$pass_name-$2.log" >&2; exit 1
 }
 
 # A node of the service from $api_dir: name port role [file size]; Redis mode, production settings, logs at
@@ -107,7 +109,7 @@ node() {
     if [[ -n $file_size ]]; then export Downloads__Storage__SyntheticSizeBytes=$file_size; fi
     if [[ $name != inmem ]]; then export ConnectionStrings__Redis=$redis; fi
     exec dotnet Downloads.Api.dll
-  ) >"$work/$name.log" 2>&1 &
+  ) >"$logs/$pass_name-$name.log" 2>&1 &
   pids+=($!)
   eval "${name}_pid=$!"
   wait_http "http://127.0.0.1:$port/health" "$name"
@@ -143,7 +145,8 @@ wait_idle() {
 flush() { redis-cli -p "$redis_port" flushall >/dev/null; }
 
 echo "== start the bare baseline endpoint :$baseline_port"
-(cd "$root/bench/Baseline/bin/Release/net10.0" && exec env ASPNETCORE_URLS="http://127.0.0.1:$baseline_port" dotnet Baseline.dll) >"$work/baseline.log" 2>&1 &
+pass_name=run
+(cd "$root/bench/Baseline/bin/Release/net10.0" && exec env ASPNETCORE_URLS="http://127.0.0.1:$baseline_port" dotnet Baseline.dll) >"$logs/run-baseline.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$baseline_port/health" baseline
 bare=http://127.0.0.1:$baseline_port; api1=http://127.0.0.1:$api1_port; api2=http://127.0.0.1:$api2_port
@@ -151,12 +154,12 @@ inmem=http://127.0.0.1:$inmem_port; all=http://127.0.0.1:$all_port
 
 # Every scenario against one build: pass name api_dir build_label json. Its own redis-server, stopped at the end.
 pass() {
-  local name=$1
+  pass_name=$1
   api_dir=$2; pass_build="$3; files of $size bytes unless the setting says default sizes"; pass_out=$4
-  echo "==== $name: $3"
-  mkdir -p "$work/redis-$name"
-  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/redis-$name" --save "" --appendonly yes --appendfsync everysec \
-    --maxmemory-policy noeviction >"$work/redis-$name.log" 2>&1 &
+  echo "==== $3"
+  mkdir -p "$work/redis-$pass_name"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/redis-$pass_name" --save "" --appendonly yes --appendfsync everysec \
+    --maxmemory-policy noeviction >"$logs/$pass_name-redis.log" 2>&1 &
   pids+=($!)
   redis_pid=$!
   redis="127.0.0.1:$redis_port"
@@ -182,7 +185,8 @@ pass() {
   # The drain and one big job, on one Redis node in role all: with fixed-size files, then with default sizes.
   local sizes
   for sizes in "$size" ""; do
-    local label="role all, ${sizes:+$sizes-byte files}${sizes:-default sizes}"
+    local label="role all, default sizes"
+    if [[ -n $sizes ]]; then label="role all, $sizes-byte files"; fi
     echo "== 7. drain: $djobs one-file jobs from $dcallers callers; 6. fairness and one $big-file job ($label)"
     node all "$all_port" all "$sizes"
     run_bench drain --api "$all" --jobs "$djobs" --callers "$dcallers" --label "$label"
@@ -235,7 +239,7 @@ pass after "$root/Downloads.Api/bin/Release/net10.0" "$after_build" "$out"
 if [[ $before_ref != none ]]; then
   echo "==== before / after"
   dotnet "$bench_dll" compare --before "$out_before" --after "$out" | tee "${out%.json}-compare.md"
-  echo "JSON: $out_before (before), $out (after); table: ${out%.json}-compare.md"
+  echo "JSON: $out_before (before), $out (after); table: ${out%.json}-compare.md; logs: $logs"
 else
-  echo "JSON: $out"
+  echo "JSON: $out; logs: $logs"
 fi

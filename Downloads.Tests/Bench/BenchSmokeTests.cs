@@ -19,6 +19,8 @@ public sealed class BenchSmokeTests
             .With("Downloads:Processing:DelayMaxMs", "0");
         var api = app.BaseAddress;
         using var cancel = new CancellationTokenSource(Budget);
+        // One request first: on a loaded machine the cold path (JIT) alone can outlast the 1 s window.
+        await new DownloadsApi(app.CreateApiClient()).InitiateAsync([70000]);
 
         var initiate = await Scenarios.InitiateAsync([("inmem", api)], [4], TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200), 1, cancel.Token);
         initiate.Should().ContainSingle().Which.Should().Match<ResultRow>(r => r.Count > 0 && r.P99Ms > 0 && r.Extra["errors"] == 0);

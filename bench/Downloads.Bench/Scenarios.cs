@@ -301,6 +301,8 @@ public static class Scenarios
 
         // Start jobs paced for the wanted event rate; each is followed on both nodes right after its initiate.
         var jobIds = new ConcurrentBag<Guid>();
+        var failedInitiates = 0;
+        string? firstFailure = null;
         var jobsPerSecond = Math.Max(1.0, eventsPerSecond / (2.0 * filesPerJob + 2));
         var started = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, jobs), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
@@ -311,7 +313,19 @@ public static class Scenarios
                 await Task.Delay(due, ct);
             }
 
-            var jobId = await ServiceClient.InitiateAsync(net.Http, i % 2 == 0 ? api1 : api2, filesPerJob, ct);
+            Guid jobId;
+            try
+            {
+                jobId = await ServiceClient.InitiateAsync(net.Http, i % 2 == 0 ? api1 : api2, filesPerJob, ct);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                // A refused initiate is reported; the events of the others still count.
+                Interlocked.Increment(ref failedInitiates);
+                Interlocked.CompareExchange(ref firstFailure, ex.Message[..Math.Min(ex.Message.Length, 80)], null);
+                return;
+            }
+
             jobIds.Add(jobId);
             await Task.WhenAll(
                 hubs[i % perNode].InvokeAsync("Subscribe", jobId.ToString("D"), ct),
@@ -346,9 +360,10 @@ public static class Scenarios
 
             rows.Add(new ResultRow("backplane", $"api node {node + 1} ({api.Authority})", $"{jobs} jobs × {filesPerJob} files",
                 latencies.Count, eventRate, latencies.Percentile(50), latencies.Percentile(99), "~2,000 events/s",
-                $"{eventRate:0} events/s recorded over {elapsed.TotalSeconds:0.0} s; {unmatched} unmatched")
+                $"{eventRate:0} events/s recorded over {elapsed.TotalSeconds:0.0} s; {unmatched} unmatched"
+                    + (failedInitiates > 0 ? $"; {failedInitiates} initiates failed ({firstFailure})" : ""))
             {
-                Extra = { ["events_recorded"] = created.Count, ["max_ms"] = latencies.Percentile(100) ?? 0 },
+                Extra = { ["events_recorded"] = created.Count, ["max_ms"] = latencies.Percentile(100) ?? 0, ["initiate_errors"] = failedInitiates },
             });
         }
 
