@@ -29,6 +29,7 @@ before_ref=${BENCH_BEFORE:-03ea1ad}
 base=${BENCH_PORT_BASE:-47300}
 out=${BENCH_OUT:-bench/results/latest.json}
 out_before=${out%.json}-before.json
+cache=${BENCH_CACHE:-/tmp/downloads-bench-cache}
 logs=${out%.json}-logs # every process's output, kept after the run
 
 redis_port=$base; baseline_port=$((base+1)); inmem_port=$((base+2)); api1_port=$((base+3)); api2_port=$((base+4))
@@ -61,7 +62,7 @@ after_build="after: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':
 bench_dll=$root/bench/Downloads.Bench/bin/Release/net10.0/Downloads.Bench.dll
 
 if [[ $before_ref != none ]]; then
-  echo "== build the baseline $before_ref (Release, temporary worktree)"
+  echo "== build the baseline $before_ref (Release, temporary worktree; the build is kept in $cache)"
   git worktree add --quiet --detach "$work/before" "$before_ref"
   before_build="before: $(git -C "$work/before" rev-parse --short HEAD)"
   # A baseline from before the fixed-size setting gets it (only that commit's service code), so both builds
@@ -75,7 +76,16 @@ if [[ $before_ref != none ]]; then
       echo "   !! could not give $before_ref the SyntheticSizeBytes setting: its files keep default sizes" >&2
     fi
   fi
-  build "$work/before/Downloads.Api"
+  # The build is kept, keyed by the commit and the patch, so that the next run with this baseline skips it.
+  before_dir=$cache/$(git -C "$work/before" rev-parse HEAD)-$(git -C "$work/before" diff | sha1sum | cut -c1-12)
+  if [[ -f $before_dir/Downloads.Api.dll ]]; then
+    echo "   (already built: $before_dir)"
+  else
+    build "$work/before/Downloads.Api"
+    rm -rf "$before_dir.tmp"; mkdir -p "$before_dir.tmp"
+    cp -r "$work/before/Downloads.Api/bin/Release/net10.0/." "$before_dir.tmp/" && mv "$before_dir.tmp" "$before_dir"
+  fi
+  git worktree remove --force "$work/before"
 fi
 
 # A scenario that fails is reported and the run goes on with the next one.
@@ -233,7 +243,7 @@ pass() {
 }
 
 if [[ $before_ref != none ]]; then
-  pass before "$work/before/Downloads.Api/bin/Release/net10.0" "$before_build" "$out_before"
+  pass before "$before_dir" "$before_build" "$out_before"
 fi
 pass after "$root/Downloads.Api/bin/Release/net10.0" "$after_build" "$out"
 if [[ $before_ref != none ]]; then
