@@ -38,7 +38,7 @@ public sealed class ChromiumFixture : IAsyncLifetime
         if (!File.Exists(ExecutablePath))
         {
             var fix = Environment.GetEnvironmentVariable("CI") is { Length: > 0 }
-                ? "CI is set: the CI script must install it (`apt-get install -y chromium`, as .ci/run does)"
+                ? "CI is set: the CI script must install it (`apt-get install -y chromium`, as ./test.sh does)"
                 : "Install it with `sudo apt-get install chromium` (Debian/Ubuntu), or point DOWNLOADS_TEST_CHROMIUM at a Chromium binary";
             throw new InvalidOperationException($"The browser tests need Chromium at {ExecutablePath}, which is missing. {fix}.");
         }

@@ -183,7 +183,7 @@ public sealed partial class NginxProxy : IAsyncDisposable
             .Select(directory => Path.Combine(directory, "nginx"))
             .FirstOrDefault(File.Exists);
         return path ?? throw new InvalidOperationException(
-            "nginx is not installed; the proxy tests run a real one. Install it (apt-get install nginx; .ci/run does).");
+            "nginx is not installed; the proxy tests run a real one. Install it (apt-get install nginx; ./test.sh does).");
     }
 
     private static int FreeLoopbackPort()

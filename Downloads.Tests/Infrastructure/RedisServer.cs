@@ -5,7 +5,7 @@ using System.Net.Sockets;
 namespace Downloads.Tests.Infrastructure;
 
 /// <summary>
-/// The Redis the tests use. <see cref="Shared"/> is CI's (<c>DOWNLOADS_TEST_REDIS</c>, started by <c>.ci/run</c>) or,
+/// The Redis the tests use. <see cref="Shared"/> is CI's (<c>DOWNLOADS_TEST_REDIS</c>, started by <c>./test.sh</c>) or,
 /// on a developer machine, a private <c>redis-server</c> started once per test run. Tests share it safely because each
 /// app gets its own key prefix (<see cref="NewKeyPrefix"/>). Outage tests start their own with <see cref="StartPrivateAsync"/>,
 /// which they may stop and restart on the same port.
@@ -119,7 +119,7 @@ public sealed class RedisServer : IAsyncDisposable
         if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")))
         {
             throw new InvalidOperationException(
-                $"{EndpointVariable} is not set: CI must start Redis for the tests (see .ci/run), e.g. {EndpointVariable}=127.0.0.1:6390.");
+                $"{EndpointVariable} is not set: CI must start Redis for the tests (see ./test.sh), e.g. {EndpointVariable}=127.0.0.1:6390.");
         }
 
         // The test run's own server goes with the test run (see WatchForTestRunEnd).

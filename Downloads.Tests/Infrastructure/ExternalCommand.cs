@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Downloads.Tests.Infrastructure;
+
+/// <summary>Runs a program of the machine (npm, a script) to its end, with its output kept for the failure message.</summary>
+public static class ExternalCommand
+{
+    /// <summary>The exit code (-1 when killed at <paramref name="timeout"/>) and the merged standard output and error.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string fileName, string arguments, string workingDirectory, TimeSpan timeout)
+    {
+        var startInfo = new ProcessStartInfo(fileName, arguments)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // Plain output in the failure message: no colour codes, no interactive watch mode.
+        startInfo.Environment["CI"] = "true";
+        startInfo.Environment["NO_COLOR"] = "1";
+
+        var output = new StringBuilder();
+        using var process = new Process { StartInfo = startInfo };
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Append($"[killed after {timeout.TotalSeconds:0} s]");
+            return (-1, Snapshot());
+        }
+
+        return (process.ExitCode, Snapshot());
+
+        void Append(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (output)
+            {
+                output.AppendLine(line);
+            }
+        }
+
+        string Snapshot()
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+    }
+}
