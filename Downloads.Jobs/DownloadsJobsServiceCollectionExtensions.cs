@@ -3,6 +3,7 @@ using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
 using Downloads.Jobs.Processing;
 using Downloads.Jobs.Redis;
+using Downloads.Jobs.Servers;
 using Downloads.Jobs.Storage;
 using Downloads.Jobs.Telemetry;
 using Downloads.Jobs.Webhooks;
@@ -10,6 +11,7 @@ using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.InMemory;
 using Hangfire.Redis.StackExchange;
+using Hangfire.Server;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -119,6 +121,9 @@ public static class DownloadsJobsServiceCollectionExtensions
             server.ShutdownTimeout = TimeSpan.FromSeconds(15);
         });
         services.AddDownloadsWebhookWorker();
+        // Run by each Hangfire server above, beside its workers.
+        services.TryAddSingleton<LocalHangfireServers>();
+        services.AddSingleton<IBackgroundProcess, HangfireServerAnnouncer>();
         return services;
     }
 }

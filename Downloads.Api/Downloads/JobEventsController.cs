@@ -4,8 +4,6 @@ using Downloads.Api.Http;
 using Downloads.Api.Realtime;
 using Downloads.Contracts;
 using Downloads.Jobs;
-using Downloads.Jobs.Events;
-using Downloads.Jobs.Ledger;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -20,9 +18,8 @@ namespace Downloads.Api.Downloads;
 /// </summary>
 [ApiController]
 [Route("v1/download/events")]
-public sealed class JobEventsController(JobLedger ledger, IJobStore store, IJobEventStream events, IOptions<RealtimeOptions> realtime) : ControllerBase
+public sealed class JobEventsController(JobEventFeed feed, IOptions<RealtimeOptions> realtime) : ControllerBase
 {
-
     [HttpGet("{jobId}")]
     [Produces("text/event-stream")]
     [ProducesResponseType(StatusCodes.Status200OK)]
@@ -35,15 +32,14 @@ public sealed class JobEventsController(JobLedger ledger, IJobStore store, IJobE
             return this.MalformedJobId(jobId);
         }
 
-        // Subscribe before reading the job, so nothing recorded in between is missed.
-        await using var subscription = await events.SubscribeAsync(id, cancellationToken);
-        if (await ledger.GetAsync(id, cancellationToken) is not { } job)
+        await using var cursor = await feed.OpenAsync(id, cancellationToken);
+        if (cursor is null)
         {
             return this.JobNotFound(id);
         }
 
         var lastEventId = LastEventId();
-        if (job.Status.IsTerminal() && lastEventId >= job.Seq)
+        if (cursor.Job.Status.IsTerminal() && lastEventId >= cursor.Job.Seq)
         {
             // The client has it all; 204 also tells a browser's EventSource to stop reconnecting.
             return NoContent();
@@ -55,62 +51,19 @@ public sealed class JobEventsController(JobLedger ledger, IJobStore store, IJobE
         HttpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
         var writer = new Writer(Response.Body);
-        var position = await CatchUpAsync(writer, job, lastEventId, cancellationToken);
-        while (!position.Ended)
+        await writer.EventsAsync(await cursor.CatchUpAsync(lastEventId, cancellationToken), cancellationToken);
+        while (!cursor.Ended)
         {
-            var next = await ReadAsync(subscription, realtime.Value.KeepAliveInterval, cancellationToken);
-            if (next is null)
+            var next = await cursor.NextAsync(realtime.Value.KeepAliveInterval, cancellationToken);
+            if (next.Count == 0)
             {
                 await writer.CommentAsync("keep-alive", cancellationToken);
             }
-            else if (next.Seq == position.Seq + 1)
-            {
-                position = await writer.EventAsync(next, cancellationToken);
-            }
-            else if (next.Seq > position.Seq + 1)
-            {
-                // A gap (the live feed dropped something): replay it from the job's log.
-                var current = await ledger.GetAsync(id, cancellationToken) ?? job;
-                position = await CatchUpAsync(writer, current, position.Seq, cancellationToken);
-            }
+
+            await writer.EventsAsync(next, cancellationToken);
         }
 
         return new EmptyResult();
-    }
-
-    /// <summary>Where the stream stands: the last seq written, and whether it was the terminal one.</summary>
-    private readonly record struct StreamPosition(long Seq, bool Ended);
-
-    // The events after afterSeq from the job's log, or a fresh snapshot where the log cannot replay them all.
-    private async Task<StreamPosition> CatchUpAsync(Writer writer, DownloadJob job, long? afterSeq, CancellationToken cancellationToken)
-    {
-        if (afterSeq is { } after && after <= job.Seq
-            && await store.GetEventsAfterAsync(job.Id, after, cancellationToken) is { } missed)
-        {
-            var position = new StreamPosition(after, job.Status.IsTerminal() && after == job.Seq);
-            foreach (var jobEvent in missed)
-            {
-                position = await writer.EventAsync(jobEvent, cancellationToken);
-            }
-
-            return position;
-        }
-
-        return await writer.EventAsync(JobDocuments.ToSnapshot(job), cancellationToken);
-    }
-
-    private static async Task<JobEvent?> ReadAsync(JobEventSubscription subscription, TimeSpan heartbeatInterval, CancellationToken cancellationToken)
-    {
-        using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        heartbeat.CancelAfter(heartbeatInterval);
-        try
-        {
-            return await subscription.Reader.ReadAsync(heartbeat.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return null;
-        }
     }
 
     private long? LastEventId()
@@ -122,12 +75,14 @@ public sealed class JobEventsController(JobLedger ledger, IJobStore store, IJobE
 
     private sealed class Writer(Stream body)
     {
-        public async Task<StreamPosition> EventAsync(JobEvent jobEvent, CancellationToken cancellationToken)
+        public async Task EventsAsync(IEnumerable<JobEvent> jobEvents, CancellationToken cancellationToken)
         {
-            var data = JsonSerializer.Serialize(jobEvent, DownloadsJson.Options);
-            var type = JsonNamingPolicy.SnakeCaseLower.ConvertName(jobEvent.Type.ToString());
-            await WriteAsync($"id: {jobEvent.Seq}\nevent: {type}\ndata: {data}\n\n", cancellationToken);
-            return new StreamPosition(jobEvent.Seq, jobEvent.Status.IsTerminal());
+            foreach (var jobEvent in jobEvents)
+            {
+                var data = JsonSerializer.Serialize(jobEvent, DownloadsJson.Options);
+                var type = JsonNamingPolicy.SnakeCaseLower.ConvertName(jobEvent.Type.ToString());
+                await WriteAsync($"id: {jobEvent.Seq}\nevent: {type}\ndata: {data}\n\n", cancellationToken);
+            }
         }
 
         public Task CommentAsync(string text, CancellationToken cancellationToken) => WriteAsync($": {text}\n\n", cancellationToken);

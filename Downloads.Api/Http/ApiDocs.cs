@@ -17,7 +17,12 @@ public static class ApiDocs
             document.Info.Title = "Downloads";
             document.Info.Description =
                 "Start long-running downloads and follow them over SignalR (/ws/download), Server-Sent Events or polling. " +
-                "Every error is application/problem+json with a request_id.";
+                "Every error is application/problem+json with a request_id.\n\n" +
+                "SignalR hub (not an HTTP route, so not listed below): every event arrives as the client method `update` with one JobEvent. " +
+                "`/ws/download/{job_id}` follows that job at once, from a `snapshot`; `/ws/download/{job_id}?last_seq=N` resumes after seq N. " +
+                "On `/ws/download`: `Subscribe(job_id)` (answered with the `snapshot`), `SubscribeFrom(job_id, last_seq)` (answered with the " +
+                "events after last_seq while the job's event log holds them, else a `snapshot`, as the events stream does with Last-Event-ID) " +
+                "and `Unsubscribe(job_id)`.";
             return Task.CompletedTask;
         }));
         return services;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Downloads.Jobs;
 using Downloads.Jobs.Redis;
+using Downloads.Jobs.Servers;
 using Hangfire;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -26,10 +27,15 @@ public static class OperationsServiceCollectionExtensions
         // preserveStaticLogger: this host's logger is its own, not Serilog's static one (tests run several hosts in one process).
         services.AddSerilog((sp, logger) => ConfigureLogging(logger, sp, configuration, role), preserveStaticLogger: true);
 
-        // Readiness: every check tagged ReadyTag; Redis's where it is configured.
+        // Readiness: every check tagged ReadyTag; Redis's where it is configured. Hangfire's depends on the role.
         var checks = services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", tags: [ReadyTag])
-            .AddCheck<HangfireHealthCheck>("hangfire", tags: [ReadyTag]);
+            .Add(new HealthCheckRegistration(
+                "hangfire",
+                sp => new HangfireHealthCheck(
+                    sp.GetRequiredService<JobStorage>(), role.RunsJobs() ? sp.GetRequiredService<LocalHangfireServers>() : null),
+                failureStatus: null,
+                tags: [ReadyTag]));
         if (RedisConnection.IsConfigured(configuration))
         {
             checks.AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag]);

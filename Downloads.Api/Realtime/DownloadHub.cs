@@ -1,3 +1,4 @@
+using System.Globalization;
 using Downloads.Api.Downloads;
 using Downloads.Contracts;
 using Downloads.Jobs.Ledger;
@@ -8,18 +9,23 @@ using Microsoft.AspNetCore.SignalR;
 namespace Downloads.Api.Realtime;
 
 /// <summary>
-/// The download hub. At <c>/ws/download/{job_id}</c> a connection follows that job from the start;
-/// at <c>/ws/download</c> it calls <see cref="Subscribe"/> and <see cref="Unsubscribe"/>. Events
-/// reach clients as <c>update</c>, sent to the job's group by whichever process records them.
+/// The download hub. At <c>/ws/download/{job_id}</c> a connection follows that job from the start (with
+/// <c>?last_seq=N</c>, from after seq N); at <c>/ws/download</c> it calls <see cref="Subscribe"/>,
+/// <see cref="SubscribeFrom"/> and <see cref="Unsubscribe"/>. Events reach clients as <c>update</c>: sent to the
+/// job's group by whichever process records them, or, for a replaying subscription, relayed in seq order by
+/// <see cref="HubReplayRelay"/>.
 /// </summary>
-public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hub<IDownloadClient>
+public sealed class DownloadHub(JobLedger ledger, JobEventFeed feed, HubReplayRelay relay, DownloadsMetrics metrics) : Hub<IDownloadClient>
 {
     public const string Path = "/ws/download";
+
+    /// <summary>The query parameter of <c>/ws/download/{job_id}</c> that resumes after a seq.</summary>
+    public const string LastSeqQuery = "last_seq";
 
     /// <summary>How many jobs one connection may follow.</summary>
     public const int MaxSubscriptionsPerConnection = 100;
 
-    private const string SubscriptionsKey = "downloads.subscriptions";
+    private const string FollowsKey = "downloads.follows";
     private const string TransportKey = "downloads.transport";
 
     public static string GroupName(Guid jobId) => $"job:{jobId:D}";
@@ -36,7 +42,15 @@ public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hu
                 throw new HubException("job not found");
             }
 
-            await SubscribeCoreAsync(jobId);
+            var lastSeq = Context.GetHttpContext()?.Request.Query[LastSeqQuery].ToString();
+            if (string.IsNullOrEmpty(lastSeq))
+            {
+                await SubscribeCoreAsync(jobId);
+            }
+            else
+            {
+                await SubscribeFromCoreAsync(jobId, ParseLastSeq(lastSeq));
+            }
         }
 
         await base.OnConnectedAsync();
@@ -54,6 +68,12 @@ public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hu
             metrics.HubDisconnected(name);
         }
 
+        foreach (var replay in Follows.Values)
+        {
+            replay?.Cancel();
+            replay?.Dispose();
+        }
+
         return base.OnDisconnectedAsync(exception);
     }
 
@@ -68,17 +88,82 @@ public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hu
         await SubscribeCoreAsync(id);
     }
 
+    /// <summary>
+    /// Follows a job from after <paramref name="lastSeq"/>, the last seq the client has: answered with the events
+    /// it missed while the job's log still holds them (else a <c>snapshot</c>), then every later event in order.
+    /// </summary>
+    /// <remarks>A method of its own: SignalR binds arguments by count, with neither overloads nor optional ones.</remarks>
+    public async Task SubscribeFrom(string jobId, long lastSeq)
+    {
+        if (!JobIds.TryParse(jobId, out var id))
+        {
+            throw new HubException("invalid job id");
+        }
+
+        await SubscribeFromCoreAsync(id, lastSeq >= 0 ? lastSeq : throw new HubException("invalid last_seq"));
+    }
+
     public async Task Unsubscribe(string jobId)
     {
         if (JobIds.TryParse(jobId, out var id))
         {
-            Subscriptions.Remove(id);
-            await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupName(id), Context.ConnectionAborted);
+            await StopFollowingAsync(id);
         }
     }
 
-    private HashSet<Guid> Subscriptions =>
-        (HashSet<Guid>)(Context.Items.TryGetValue(SubscriptionsKey, out var set) ? set! : Context.Items[SubscriptionsKey] = new HashSet<Guid>());
+    // Each followed job: null when it is followed through its group (Subscribe), else its replay relay's stop.
+    private Dictionary<Guid, CancellationTokenSource?> Follows =>
+        (Dictionary<Guid, CancellationTokenSource?>)(Context.Items.TryGetValue(FollowsKey, out var follows)
+            ? follows!
+            : Context.Items[FollowsKey] = new Dictionary<Guid, CancellationTokenSource?>());
+
+    private static long ParseLastSeq(string value) =>
+        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seq) ? seq : throw new HubException("invalid last_seq");
+
+    private void EnsureRoomFor(Guid jobId)
+    {
+        if (!Follows.ContainsKey(jobId) && Follows.Count >= MaxSubscriptionsPerConnection)
+        {
+            throw new HubException($"a connection may follow at most {MaxSubscriptionsPerConnection} jobs");
+        }
+    }
+
+    private async Task StopFollowingAsync(Guid jobId)
+    {
+        if (!Follows.Remove(jobId, out var replay))
+        {
+            return;
+        }
+
+        replay?.Cancel();
+        replay?.Dispose();
+        // A replay that failed went on in the group: leave it too.
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupName(jobId), Context.ConnectionAborted);
+    }
+
+    // One sender per replaying connection: the events the log replays, then the live ones, all in seq order from
+    // the relay. Were the connection in the job's group as well, a live event could overtake the replay (a gap).
+    private async Task SubscribeFromCoreAsync(Guid jobId, long lastSeq)
+    {
+        var cancellationToken = Context.ConnectionAborted;
+        var cursor = await feed.OpenAsync(jobId, cancellationToken) ?? throw new HubException("job not found");
+        try
+        {
+            EnsureRoomFor(jobId);
+            await StopFollowingAsync(jobId);
+            foreach (var jobEvent in await cursor.CatchUpAsync(lastSeq, cancellationToken))
+            {
+                await Clients.Caller.update(jobEvent);
+            }
+        }
+        catch
+        {
+            await cursor.DisposeAsync();
+            throw;
+        }
+
+        Follows[jobId] = relay.Start(Context.ConnectionId, cursor, cancellationToken);
+    }
 
     // Snapshot first, then the group, then a fresh snapshot if the job moved in between: the client's first
     // message is always the snapshot, and nothing recorded before it joined the group is lost.
@@ -86,13 +171,14 @@ public sealed class DownloadHub(JobLedger ledger, DownloadsMetrics metrics) : Hu
     {
         var cancellationToken = Context.ConnectionAborted;
         var job = await ledger.GetAsync(jobId, cancellationToken) ?? throw new HubException("job not found");
-        if (!Subscriptions.Contains(jobId) && Subscriptions.Count >= MaxSubscriptionsPerConnection)
+        EnsureRoomFor(jobId);
+        if (Follows.TryGetValue(jobId, out var replay) && replay is not null)
         {
-            throw new HubException($"a connection may follow at most {MaxSubscriptionsPerConnection} jobs");
+            await StopFollowingAsync(jobId);
         }
 
         await Clients.Caller.update(JobDocuments.ToSnapshot(job));
-        Subscriptions.Add(jobId);
+        Follows[jobId] = null;
         await Groups.AddToGroupAsync(Context.ConnectionId, GroupName(jobId), cancellationToken);
 
         if (await ledger.GetAsync(jobId, cancellationToken) is { } latest && latest.Seq > job.Seq)

@@ -43,6 +43,8 @@ public static class RealtimeServiceCollectionExtensions
         services.AddOptions<HubOptions>().Configure<IOptions<RealtimeOptions>>((hub, realtime) =>
             hub.KeepAliveInterval = realtime.Value.KeepAliveInterval);
         services.AddSingleton<IJobEventSink, HubJobEventSink>();
+        services.AddSingleton<JobEventFeed>();
+        services.AddSingleton<HubReplayRelay>();
         return services;
     }
 

@@ -1,4 +1,5 @@
 using Hangfire.Storage;
+using Hangfire.Storage.Monitoring;
 
 namespace Downloads.Jobs.Processing;
 
@@ -11,6 +12,9 @@ public static class HangfireServers
     /// Servers with a heartbeat in the last minute. Redis storage records the first heartbeat only a heartbeat
     /// interval (30 s) after start, so until then a server counts from its start.
     /// </summary>
-    public static int CountAlive(IMonitoringApi monitoring, DateTime utcNow) =>
-        monitoring.Servers().Count(s => utcNow - (s.Heartbeat ?? s.StartedAt) < HeartbeatWindow);
+    public static int CountAlive(IMonitoringApi monitoring, DateTime utcNow) => CountAlive(monitoring.Servers(), utcNow);
+
+    /// <inheritdoc cref="CountAlive(IMonitoringApi, DateTime)"/>
+    public static int CountAlive(IEnumerable<ServerDto> servers, DateTime utcNow) =>
+        servers.Count(s => utcNow - (s.Heartbeat ?? s.StartedAt) < HeartbeatWindow);
 }

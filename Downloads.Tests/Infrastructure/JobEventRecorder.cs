@@ -19,10 +19,14 @@ public sealed class JobEventRecorder : IAsyncDisposable
     private readonly TaskCompletionSource<JobEvent> _terminal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Guid _jobId;
 
-    private JobEventRecorder(HubConnection connection, Guid jobId)
+    // The seq the client had before this connection (a replaying client); null: it starts from a snapshot.
+    private readonly long? _resumedAfter;
+
+    private JobEventRecorder(HubConnection connection, Guid jobId, long? resumedAfter = null)
     {
         Connection = connection;
         _jobId = jobId;
+        _resumedAfter = resumedAfter;
         connection.On<JobEvent>("update", OnUpdate);
         connection.Closed += error =>
         {
@@ -66,6 +70,23 @@ public sealed class JobEventRecorder : IAsyncDisposable
         return recorder;
     }
 
+    /// <summary>
+    /// A client that has every event up to <paramref name="lastSeq"/> reconnects and resumes after it:
+    /// <c>/ws/download/{job_id}?last_seq=N</c> (<paramref name="jobPath"/>) or <c>SubscribeFrom</c> on <c>/ws/download</c>.
+    /// </summary>
+    public static async Task<JobEventRecorder> ResumeAsync(Uri baseAddress, Guid jobId, long lastSeq, HttpTransportType transport, bool jobPath)
+    {
+        var path = jobPath ? $"/ws/download/{jobId}?last_seq={lastSeq}" : "/ws/download";
+        var recorder = new JobEventRecorder(Build(new Uri(baseAddress, path), transport), jobId, lastSeq);
+        await recorder.Connection.StartAsync().DefaultTimeout();
+        if (!jobPath)
+        {
+            await recorder.Connection.InvokeAsync("SubscribeFrom", jobId.ToString(), lastSeq).DefaultTimeout();
+        }
+
+        return recorder;
+    }
+
     public Task<JobEvent> WaitForTerminalAsync(TimeSpan? timeout = null) => _terminal.Task.DefaultTimeout(timeout);
 
     public async Task<JobEvent> WaitForAsync(Func<JobEvent, bool> predicate, TimeSpan? timeout = null)
@@ -95,7 +116,7 @@ public sealed class JobEventRecorder : IAsyncDisposable
         lock (_gate)
         {
             _received.Add(jobEvent);
-            var current = _applied.Count == 0 ? (long?)null : _applied[^1].Seq;
+            var current = _applied.Count == 0 ? _resumedAfter : _applied[^1].Seq;
             if (current is null && jobEvent.Type != JobEventType.Snapshot)
             {
                 return; // nothing to apply an event to before the first snapshot

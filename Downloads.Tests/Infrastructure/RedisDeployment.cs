@@ -47,6 +47,15 @@ public sealed class RedisDeployment(RedisServer redis) : IAsyncDisposable
         return process;
     }
 
+    /// <summary>A node as a separate process on a port of its own, and a client of its HTTP endpoints (health, API).</summary>
+    public (ServiceProcess Process, HttpClient Http) ProcessWithHttp(string role)
+    {
+        var address = $"http://127.0.0.1:{RedisServer.FreePort()}";
+        var process = ServiceProcess.Start(new Dictionary<string, string?>(_settings) { ["Downloads:Role"] = role, ["ASPNETCORE_URLS"] = address });
+        _nodes.Add(process);
+        return (process, new HttpClient { BaseAddress = new Uri(address) });
+    }
+
     public async ValueTask DisposeAsync()
     {
         // Workers first, while the API nodes still answer.

@@ -135,7 +135,8 @@ public sealed class RedisServer : IAsyncDisposable
         using var watchdog = Process.Start(new ProcessStartInfo("bash", ["-c", script]) { UseShellExecute = false });
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port free at the time of the call.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

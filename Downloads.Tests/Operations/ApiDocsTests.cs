@@ -51,6 +51,15 @@ public sealed class ApiDocsTests : IClassFixture<DownloadsApplication>
     }
 
     [Fact]
+    public async Task The_document_describes_the_hub_and_its_replay()
+    {
+        var document = await DocumentAsync();
+
+        document.GetProperty("info").GetProperty("description").GetString().Should()
+            .Contain("SubscribeFrom(job_id, last_seq)").And.Contain("?last_seq=N").And.Contain("`update`");
+    }
+
+    [Fact]
     public async Task The_reference_ui_is_served_beside_it()
     {
         using var response = await _http.GetAsync("/scalar").DefaultTimeout();

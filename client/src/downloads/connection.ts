@@ -314,7 +314,7 @@ export class DownloadsClient {
     if (this.disposed) return;
     this.restartAttempt = 0;
     this.setMode('push');
-    // Groups do not survive a new connection: subscribe again, each answered by a snapshot.
+    // Subscriptions do not survive a new connection: subscribe again, each job from the seq it has.
     for (const job of this.jobs.values()) if (isFollowed(job)) void this.subscribeHub(job.jobId);
   }
 
@@ -330,8 +330,11 @@ export class DownloadsClient {
   private async subscribeHub(jobId: string): Promise<void> {
     const hub = this.hub;
     if (!hub) return;
+    // A job known here resumes after its seq: the hub replays the events missed (after a reconnect, or over a
+    // gap) while it still holds them, else sends a snapshot. A job not known yet starts from a snapshot.
+    const seq = this.jobs.get(jobId)?.seq ?? 0;
     try {
-      const answer = await hub.invoke('Subscribe', jobId);
+      const answer = seq > 0 ? await hub.invoke('SubscribeFrom', jobId, seq) : await hub.invoke('Subscribe', jobId);
       // The snapshot comes as an `update`; a server may also return it from the call.
       if (answer && typeof answer === 'object' && 'seq' in answer && 'job_id' in answer) {
         if ('progress' in answer) this.commit(jobId, (j) => applyStatusDocument(j, answer as StatusDocument, this.now()));

@@ -6,10 +6,17 @@ export type TransportName = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
 
 export const TRANSPORT_NAMES: readonly TransportName[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
 
+/**
+ * The hub methods the client calls: `Subscribe(job_id)` (answered with a snapshot), `SubscribeFrom(job_id, last_seq)`
+ * (answered with the events after last_seq, or a snapshot when the server no longer has them) and `Unsubscribe(job_id)`.
+ */
+export type HubMethod = 'Subscribe' | 'SubscribeFrom' | 'Unsubscribe';
+
 export interface HubLike {
   start(): Promise<void>;
   stop(): Promise<void>;
-  invoke(method: 'Subscribe' | 'Unsubscribe', jobId: string): Promise<unknown>;
+  /** `lastSeq` goes with `SubscribeFrom` only. */
+  invoke(method: HubMethod, jobId: string, lastSeq?: number): Promise<unknown>;
   onUpdate(handler: (event: JobEvent) => void): void;
   onReconnecting(handler: (error?: Error) => void): void;
   onReconnected(handler: () => void): void;

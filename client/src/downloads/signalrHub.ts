@@ -63,7 +63,8 @@ export function createSignalRHub(options: SignalRHubOptions = {}): HubLike {
   return {
     start: () => connection.start(),
     stop: () => connection.stop(),
-    invoke: (method, jobId) => connection.invoke(method, jobId),
+    invoke: (method, jobId, lastSeq) =>
+      lastSeq === undefined ? connection.invoke(method, jobId) : connection.invoke(method, jobId, lastSeq),
     onUpdate: (handler) => connection.on('update', (event: JobEvent) => handler(event)),
     onReconnecting: (handler) => connection.onreconnecting(handler),
     onReconnected: (handler) => connection.onreconnected(() => handler()),

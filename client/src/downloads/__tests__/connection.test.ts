@@ -185,6 +185,52 @@ describe('gaps over the hub', () => {
   });
 });
 
+describe('replay on reconnect', () => {
+  it('resumes each job after the seq it has when the hub reconnects, and applies the replayed events', async () => {
+    const client = makeClient();
+    client.start();
+    await flush();
+    await client.startJob(IDS);
+    await flush();
+    expect(hub.invocations).toContainEqual(['Subscribe', JOB_A]);
+    hub.push(event(JOB_A, 2, { type: 'snapshot', results: files(IDS) }));
+    hub.push(event(JOB_A, 3, { completed: 1, progress_percent: 25 }));
+    const gets = server.statusGets(JOB_A);
+
+    hub.replayFor = (id, lastSeq) => [lastSeq + 1, lastSeq + 2].map((seq) => event(id, seq, { completed: seq - 2, progress_percent: (seq - 2) * 25 }));
+    hub.dropAndReconnect();
+    await flush();
+
+    expect(hub.replays(JOB_A)).toEqual([3]);
+    const job = client.getJob(JOB_A)!;
+    expect(job.seq).toBe(5);
+    expect(job.completed).toBe(3);
+    expect(job.pending).toEqual([]);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(server.statusGets(JOB_A)).toBe(gets);
+    expect(hub.subscribes(JOB_A)).toBe(2);
+  });
+
+  it('asks the hub for the missing events when a gap stays open', async () => {
+    const client = makeClient();
+    client.start();
+    await client.startJob(IDS);
+    await flush();
+    hub.push(event(JOB_A, 2, { type: 'snapshot', results: files(IDS) }));
+    hub.push(event(JOB_A, 4, { completed: 2, progress_percent: 50 }));
+    hub.replayFor = (id) => [event(id, 3, { completed: 1, progress_percent: 25 }), event(id, 4, { completed: 2, progress_percent: 50 })];
+
+    await vi.advanceTimersByTimeAsync(1000);
+    await flush();
+
+    expect(hub.replays(JOB_A)).toEqual([2]);
+    const job = client.getJob(JOB_A)!;
+    expect(job.seq).toBe(4);
+    expect(job.completed).toBe(2);
+    expect(job.pending).toEqual([]);
+  });
+});
+
 describe('persistence', () => {
   it('remembers started jobs, and a new page picks them up from status_url', async () => {
     const first = makeClient();

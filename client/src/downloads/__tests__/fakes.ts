@@ -1,5 +1,5 @@
 // Test doubles: an in-memory Storage, a fake download service behind `fetch`, and a fake hub.
-import type { HubLike, TransportName } from '../hub';
+import type { HubLike, HubMethod, TransportName } from '../hub';
 import type { FileResult, JobEvent, JobStatusValue, StatusDocument } from '../types';
 
 export const JOB_A = '3f0c2a6e-1b2c-4d5e-8f90-a1b2c3d4e5f6';
@@ -118,9 +118,14 @@ export class FakeHub implements HubLike {
   startCalls = 0;
   connected = false;
   transportName: TransportName = 'WebSockets';
-  readonly invocations: [string, string][] = [];
+  readonly invocations: ([string, string] | [string, string, number])[] = [];
   /** Answers to Subscribe: the snapshot the server would push. */
   snapshotFor: (jobId: string) => JobEvent | null = () => null;
+  /** Answers to SubscribeFrom: the events after lastSeq the server would replay; by default, a snapshot. */
+  replayFor: (jobId: string, lastSeq: number) => JobEvent[] = (jobId) => {
+    const snapshot = this.snapshotFor(jobId);
+    return snapshot ? [snapshot] : [];
+  };
   private update: (e: JobEvent) => void = () => undefined;
   private reconnecting: (e?: Error) => void = () => undefined;
   private reconnected: () => void = () => undefined;
@@ -134,12 +139,16 @@ export class FakeHub implements HubLike {
   async stop(): Promise<void> {
     this.connected = false;
   }
-  async invoke(method: 'Subscribe' | 'Unsubscribe', jobId: string): Promise<unknown> {
-    this.invocations.push([method, jobId]);
+  async invoke(method: HubMethod, jobId: string, lastSeq?: number): Promise<unknown> {
+    this.invocations.push(lastSeq === undefined ? [method, jobId] : [method, jobId, lastSeq]);
     if (!this.connected) throw new Error('not connected');
     if (method === 'Subscribe') {
       const snapshot = this.snapshotFor(jobId);
       if (snapshot) queueMicrotask(() => this.update(snapshot));
+    }
+    if (method === 'SubscribeFrom') {
+      const events = this.replayFor(jobId, lastSeq!);
+      queueMicrotask(() => events.forEach((e) => this.update(e)));
     }
     return null;
   }
@@ -162,8 +171,13 @@ export class FakeHub implements HubLike {
   push(e: JobEvent): void {
     this.update(e);
   }
+  /** Subscriptions of either kind. */
   subscribes(jobId?: string): number {
-    return this.invocations.filter(([m, id]) => m === 'Subscribe' && (!jobId || id === jobId)).length;
+    return this.invocations.filter(([m, id]) => (m === 'Subscribe' || m === 'SubscribeFrom') && (!jobId || id === jobId)).length;
+  }
+  /** The last_seq of each SubscribeFrom for the job. */
+  replays(jobId: string): number[] {
+    return this.invocations.filter(([m, id]) => m === 'SubscribeFrom' && id === jobId).map(([, , seq]) => seq!);
   }
   dropAndReconnect(): void {
     this.connected = false;
