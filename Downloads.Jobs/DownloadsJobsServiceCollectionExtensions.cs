@@ -65,8 +65,9 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.TryAddSingleton<DownloadLinkSigner>();
         services.TryAddSingleton<FileRetryPolicy>();
         services.TryAddSingleton<FilePreparer>();
-        services.TryAddTransient<DownloadJobRunner>();
-        services.TryAddSingleton<DownloadJobScheduler>();
+        services.TryAddTransient<DownloadRun>();
+        services.TryAddSingleton<InitiateGroupCommit>();
+        services.TryAddSingleton<DownloadJobCommands>();
         services.AddDownloadsWebhooks();
 
         // Hangfire's storage and activator belong to this container, not to Hangfire's process-wide statics:
@@ -90,7 +91,7 @@ public static class DownloadsJobsServiceCollectionExtensions
         return new RedisStorage(sp.GetRequiredService<IConnectionMultiplexer>(), new RedisStorageOptions
         {
             Prefix = options.HangfirePrefix,
-            // A job fetched by a worker that died runs again after this; every job is shorter (one file).
+            // A run fetched by a worker that died runs again after this; every run is far shorter (RunBudget).
             InvisibilityTimeout = TimeSpan.FromSeconds(options.InvisibilityTimeoutSeconds),
             // Enqueue wakes workers through pub/sub; this bounds the wait when a notification was missed.
             FetchTimeout = TimeSpan.FromSeconds(5),
@@ -101,6 +102,10 @@ public static class DownloadsJobsServiceCollectionExtensions
     private static void AddDownloadsRedis(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        // A run longer than the invisibility timeout would be started a second time while it still runs.
+        services.AddOptions<ProcessingOptions>().PostConfigure<IOptions<RedisOptions>>((processing, redis) =>
+            processing.RunBudget = TimeSpan.FromTicks(Math.Min(processing.RunBudget.Ticks, redis.Value.InvisibilityTimeout.Ticks / 4)));
         var connectionString = configuration.GetConnectionString(RedisOptions.ConnectionStringName)!;
         services.TryAddSingleton(sp => RedisConnection.Connect(connectionString, sp.GetRequiredService<IOptions<RedisOptions>>().Value));
         services.TryAddSingleton<IJobStore, RedisJobStore>();
@@ -113,7 +118,7 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.AddHangfireServer((sp, server) =>
         {
             server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
-            server.Queues = [DownloadJobRunner.Queue, "default"];
+            server.Queues = [DownloadRun.Queue, "default"];
             server.WorkerCount = sp.GetRequiredService<IOptions<ProcessingOptions>>().Value.WorkerCount;
             // A cancelled or deleted job's token fires within half a second.
             server.CancellationCheckInterval = TimeSpan.FromMilliseconds(500);

@@ -16,7 +16,7 @@ namespace Downloads.Api.Downloads;
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
 public sealed class DownloadsController(
-    DownloadJobScheduler scheduler, JobLedger ledger, IWebhookDeliveryStore webhookDeliveries, WebhookTargetGuard webhookTargets)
+    DownloadJobCommands commands, JobLedger ledger, IWebhookDeliveryStore webhookDeliveries, WebhookTargetGuard webhookTargets)
     : ControllerBase
 {
     /// <summary>How long a client should wait before asking for a result again.</summary>
@@ -53,7 +53,7 @@ public sealed class DownloadsController(
             return this.Validation(errors);
         }
 
-        var outcome = await scheduler.InitiateAsync(
+        var outcome = await commands.InitiateAsync(
             request.FileIds!, request.CallbackUrl, PublicUrls.BaseUrl(Request), idempotencyKey, cancellationToken);
         if (outcome.IdempotencyConflict)
         {
@@ -103,7 +103,7 @@ public sealed class DownloadsController(
             }
 
             Response.Headers.RetryAfter = ResultRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return StatusCode(StatusCodes.Status202Accepted, JobDocuments.ToPending(job));
+            return StatusCode(StatusCodes.Status202Accepted, JobDocuments.ToPending(job.Header));
         }, cancellationToken);
 
     /// <summary>Cancels the job: pending files are skipped, completed ones keep their links.</summary>
@@ -112,7 +112,7 @@ public sealed class DownloadsController(
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
     public Task<IActionResult> Cancel(string jobId, CancellationToken cancellationToken) =>
-        ChangeAsync(jobId, scheduler.CancelAsync, job => job.Status == JobStatus.Cancelled, cancellationToken);
+        ChangeAsync(jobId, commands.CancelAsync, job => job.Status == JobStatus.Cancelled, cancellationToken);
 
     /// <summary>No new file starts; the job is <c>paused</c> once no file is in flight.</summary>
     [HttpPost("{jobId}/pause")]
@@ -120,7 +120,7 @@ public sealed class DownloadsController(
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
     public Task<IActionResult> Pause(string jobId, CancellationToken cancellationToken) =>
-        ChangeAsync(jobId, scheduler.PauseAsync, JobTransitions.IsPausedOrPausing, cancellationToken);
+        ChangeAsync(jobId, commands.PauseAsync, JobTransitions.IsPausedOrPausing, cancellationToken);
 
     /// <summary>Processing goes on with the files not yet done.</summary>
     [HttpPost("{jobId}/resume")]
@@ -128,7 +128,7 @@ public sealed class DownloadsController(
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
     public Task<IActionResult> Resume(string jobId, CancellationToken cancellationToken) =>
-        ChangeAsync(jobId, scheduler.ResumeAsync, alreadyDone: _ => false, cancellationToken);
+        ChangeAsync(jobId, commands.ResumeAsync, alreadyDone: _ => false, cancellationToken);
 
     /// <summary>Whether a file exists, and its size.</summary>
     [HttpPost("check")]
@@ -167,7 +167,7 @@ public sealed class DownloadsController(
     private async Task<IActionResult> ChangeAsync(
         string jobId,
         Func<Guid, CancellationToken, Task<JobUpdate?>> change,
-        Func<DownloadJob, bool> alreadyDone,
+        Func<JobHeader, bool> alreadyDone,
         CancellationToken cancellationToken)
     {
         if (!JobIds.TryParse(jobId, out var id))
@@ -175,14 +175,15 @@ public sealed class DownloadsController(
             return this.MalformedJobId(jobId);
         }
 
+        // The answer is the whole job as it stands after the change (O(files), like any status read).
         var update = await change(id, cancellationToken);
-        if (update is null)
+        if (update is null || await ledger.GetAsync(id, cancellationToken) is not { } job)
         {
             return this.JobNotFound(id);
         }
 
         return update.Changed || alreadyDone(update.Job)
-            ? StatusCode(StatusCodes.Status202Accepted, await StatusDocumentAsync(update.Job, cancellationToken))
+            ? StatusCode(StatusCodes.Status202Accepted, await StatusDocumentAsync(job, cancellationToken))
             : this.JobStateConflict($"The job is {update.Job.Status.ToString().ToLowerInvariant()}{(update.Job.PauseRequested ? " (pausing)" : "")}; that is not allowed now.");
     }
 
@@ -190,5 +191,5 @@ public sealed class DownloadsController(
     private async Task<JobStatusDocument> StatusDocumentAsync(DownloadJob job, CancellationToken cancellationToken) =>
         JobDocuments.ToStatus(
             job,
-            job.CallbackUrl is null ? null : WebhookDelivery.StateOf(job, await webhookDeliveries.GetAsync(job.Id, cancellationToken)));
+            job.CallbackUrl is null ? null : WebhookDelivery.StateOf(job.Header, await webhookDeliveries.GetAsync(job.Id, cancellationToken)));
 }

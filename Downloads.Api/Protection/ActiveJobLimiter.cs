@@ -30,7 +30,7 @@ public sealed class ActiveJobLimiter(IJobStore store, IOptions<RateLimitingOptio
         // At the limit: before refusing, drop the jobs that ended where this node did not see it.
         foreach (var jobId in Active(client))
         {
-            if (await store.GetAsync(jobId, cancellationToken) is not { } job || job.Status.IsTerminal())
+            if (await store.GetHeaderAsync(jobId, cancellationToken) is not { } job || job.Status.IsTerminal())
             {
                 Forget(jobId);
             }

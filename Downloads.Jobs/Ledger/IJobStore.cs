@@ -3,22 +3,34 @@ using Downloads.Contracts;
 namespace Downloads.Jobs.Ledger;
 
 /// <summary>
-/// Where jobs live: in process memory (the embedded default) or in Redis. It knows nothing of what a
-/// change means (<see cref="JobTransitions"/> does); it only commits a new version atomically when the
-/// stored one is still the version it was derived from, and keeps the job's recent events for replay.
+/// Where jobs live: in process memory (the embedded default) or in Redis, as a header and one record per file.
+/// It knows nothing of what a change means (<see cref="JobTransitions"/> does); it only commits a new header and
+/// the files that changed atomically when the stored seq is still the one they were derived from, and keeps the
+/// job's recent events for replay.
 /// </summary>
 public interface IJobStore
 {
+    /// <summary>The whole job, header and every file: O(files), for documents and snapshots, never for a change.</summary>
     Task<DownloadJob?> GetAsync(Guid jobId, CancellationToken cancellationToken);
+
+    /// <summary>The job's header alone: O(1).</summary>
+    Task<JobHeader?> GetHeaderAsync(Guid jobId, CancellationToken cancellationToken);
+
+    /// <summary>The header and one file, read together (one round trip): O(1).</summary>
+    Task<JobFileState?> GetFileAsync(Guid jobId, int index, CancellationToken cancellationToken);
 
     /// <summary>Stores a new job (seq 1).</summary>
     Task CreateAsync(DownloadJob job, CancellationToken cancellationToken);
 
+    /// <summary>Stores new jobs together, in one round trip (the group commit of initiates).</summary>
+    Task CreateManyAsync(IReadOnlyList<DownloadJob> jobs, CancellationToken cancellationToken);
+
     /// <summary>
-    /// Stores <paramref name="next"/> and appends <paramref name="jobEvent"/> to the job's event log, in one atomic step,
-    /// if the stored job's seq is still <c>next.Seq - 1</c>. Returns false when another writer came first.
+    /// Stores the header <paramref name="next"/> and the given <paramref name="files"/> (usually one) and appends
+    /// <paramref name="jobEvent"/> to the job's event log, in one atomic step, if the stored job's seq is still
+    /// <c>next.Seq - 1</c>. Returns false when another writer came first. Costs O(files written), not O(job).
     /// </summary>
-    Task<bool> TryCommitAsync(DownloadJob next, JobEvent jobEvent, CancellationToken cancellationToken);
+    Task<bool> TryCommitAsync(JobHeader next, IReadOnlyList<DownloadFile> files, JobEvent jobEvent, CancellationToken cancellationToken);
 
     /// <summary>
     /// The job's events after <paramref name="afterSeq"/>, oldest first; <c>null</c> when they can no longer
@@ -32,12 +44,15 @@ public interface IJobStore
     /// </summary>
     Task<IdempotencyBinding> BindIdempotencyKeyAsync(IdempotencyBinding binding, TimeSpan lifetime, CancellationToken cancellationToken);
 
-    /// <summary>Forgets a job that was never acknowledged (its dispatch could not be enqueued), events and all.</summary>
-    Task DeleteAsync(Guid jobId, CancellationToken cancellationToken);
+    /// <summary>Forgets jobs that were never acknowledged (their run could not be enqueued), events and all, in one round trip.</summary>
+    Task DeleteAsync(IReadOnlyList<Guid> jobIds, CancellationToken cancellationToken);
 
     /// <summary>Forgets a binding whose job could not be created, so the client may try again.</summary>
     Task ReleaseIdempotencyKeyAsync(string key, CancellationToken cancellationToken);
 }
+
+/// <summary>A job's header and one of its files, as read together.</summary>
+public sealed record JobFileState(JobHeader Job, DownloadFile File);
 
 /// <summary>An <c>Idempotency-Key</c>, the fingerprint of the body it came with, and the job it made.</summary>
 public sealed record IdempotencyBinding(string Key, string Fingerprint, Guid JobId, int TotalFiles);

@@ -3,7 +3,7 @@ using Downloads.Contracts;
 
 namespace Downloads.Jobs.Ledger;
 
-/// <summary>The embedded default: jobs in process memory, for one process.</summary>
+/// <summary>The embedded default: jobs in process memory, for one process; a header and an array of files per job.</summary>
 public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
 {
     /// <summary>Events kept per job, by every store; a long job logs thousands, and older ones are replayed as a snapshot instead.</summary>
@@ -11,13 +11,44 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
 
     private readonly ConcurrentDictionary<Guid, Entry> _jobs = new();
     private readonly ConcurrentDictionary<string, (IdempotencyBinding Binding, DateTimeOffset ExpiresAt)> _keys = new(StringComparer.Ordinal);
+    private readonly SweepSchedule _keySweeps = new(TimeSpan.FromMinutes(1));
 
-    public Task<DownloadJob?> GetAsync(Guid jobId, CancellationToken cancellationToken) =>
-        Task.FromResult(_jobs.TryGetValue(jobId, out var entry) ? entry.Job : null);
+    /// <summary>How many idempotency keys are held, expired ones not swept yet included.</summary>
+    internal int IdempotencyKeyCount => _keys.Count;
+
+    public Task<DownloadJob?> GetAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        if (!_jobs.TryGetValue(jobId, out var entry))
+        {
+            return Task.FromResult<DownloadJob?>(null);
+        }
+
+        lock (entry)
+        {
+            return Task.FromResult<DownloadJob?>(new DownloadJob(entry.Header, [.. entry.Files]));
+        }
+    }
+
+    public Task<JobHeader?> GetHeaderAsync(Guid jobId, CancellationToken cancellationToken) =>
+        Task.FromResult(_jobs.TryGetValue(jobId, out var entry) ? entry.Header : null);
+
+    public Task<JobFileState?> GetFileAsync(Guid jobId, int index, CancellationToken cancellationToken)
+    {
+        if (!_jobs.TryGetValue(jobId, out var entry) || index < 0 || index >= entry.Files.Length)
+        {
+            return Task.FromResult<JobFileState?>(null);
+        }
+
+        lock (entry)
+        {
+            return Task.FromResult<JobFileState?>(new JobFileState(entry.Header, entry.Files[index]));
+        }
+    }
 
     public Task CreateAsync(DownloadJob job, CancellationToken cancellationToken)
     {
-        if (!_jobs.TryAdd(job.Id, new Entry(job)))
+        ArgumentNullException.ThrowIfNull(job);
+        if (!_jobs.TryAdd(job.Id, new Entry(job.Header, [.. job.Files])))
         {
             throw new InvalidOperationException($"Job {job.Id} exists already.");
         }
@@ -25,8 +56,19 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
         return Task.CompletedTask;
     }
 
-    public Task<bool> TryCommitAsync(DownloadJob next, JobEvent jobEvent, CancellationToken cancellationToken)
+    public async Task CreateManyAsync(IReadOnlyList<DownloadJob> jobs, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(jobs);
+        foreach (var job in jobs)
+        {
+            await CreateAsync(job, cancellationToken);
+        }
+    }
+
+    public Task<bool> TryCommitAsync(JobHeader next, IReadOnlyList<DownloadFile> files, JobEvent jobEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(files);
         if (!_jobs.TryGetValue(next.Id, out var entry))
         {
             return Task.FromResult(false);
@@ -34,12 +76,17 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
 
         lock (entry)
         {
-            if (entry.Job.Seq != next.Seq - 1)
+            if (entry.Header.Seq != next.Seq - 1)
             {
                 return Task.FromResult(false);
             }
 
-            entry.Job = next;
+            entry.Header = next;
+            foreach (var file in files)
+            {
+                entry.Files[file.Index] = file;
+            }
+
             entry.Events.Enqueue(jobEvent);
             while (entry.Events.Count > EventLogCapacity)
             {
@@ -59,13 +106,14 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
 
         lock (entry)
         {
-            return Task.FromResult(EventLog.After(entry.Events, entry.Job.Seq, afterSeq));
+            return Task.FromResult(EventLog.After(entry.Events, entry.Header.Seq, afterSeq));
         }
     }
 
     public Task<IdempotencyBinding> BindIdempotencyKeyAsync(IdempotencyBinding binding, TimeSpan lifetime, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
+        SweepExpiredKeys(now);
         var held = _keys.AddOrUpdate(
             binding.Key,
             _ => (binding, now + lifetime),
@@ -73,9 +121,14 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
         return Task.FromResult(held.Binding);
     }
 
-    public Task DeleteAsync(Guid jobId, CancellationToken cancellationToken)
+    public Task DeleteAsync(IReadOnlyList<Guid> jobIds, CancellationToken cancellationToken)
     {
-        _jobs.TryRemove(jobId, out _);
+        ArgumentNullException.ThrowIfNull(jobIds);
+        foreach (var jobId in jobIds)
+        {
+            _jobs.TryRemove(jobId, out _);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -85,9 +138,29 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
         return Task.CompletedTask;
     }
 
-    private sealed class Entry(DownloadJob job)
+    // Expired keys are replaced when bound again; the others are swept here, so keys never used again go too.
+    private void SweepExpiredKeys(DateTimeOffset now)
     {
-        public DownloadJob Job { get; set; } = job;
+        if (!_keySweeps.TryStart(now))
+        {
+            return;
+        }
+
+        foreach (var pair in _keys)
+        {
+            if (pair.Value.ExpiresAt <= now)
+            {
+                _keys.TryRemove(pair);
+            }
+        }
+    }
+
+    // The header is replaced whole (it is small); a file is written in place: a change costs O(1).
+    private sealed class Entry(JobHeader header, DownloadFile[] files)
+    {
+        public JobHeader Header { get; set; } = header;
+
+        public DownloadFile[] Files { get; } = files;
 
         public Queue<JobEvent> Events { get; } = new();
     }

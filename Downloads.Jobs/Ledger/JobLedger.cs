@@ -4,17 +4,21 @@ using Downloads.Jobs.Telemetry;
 
 namespace Downloads.Jobs.Ledger;
 
-/// <summary>What an update found and did: the job as it now stands, and the event recorded, if any.</summary>
-public sealed record JobUpdate(DownloadJob Job, JobEvent? Event)
+/// <summary>
+/// What an update found and did: the header as it now stands, the file it concerned (as it now stands), and the
+/// event recorded, if any.
+/// </summary>
+public sealed record JobUpdate(JobHeader Job, DownloadFile? File, JobEvent? Event)
 {
     public bool Changed => Event is not null;
 }
 
 /// <summary>
-/// The one way a job changes: read, decide with a <see cref="JobTransitions"/> function, commit if nobody
-/// else committed in between (else decide again), then publish the event. So <c>seq</c> grows by one per
-/// recorded change, <c>percent</c> never decreases, and every recorded change is published once
-/// and counted once in the metrics.
+/// The one way a job changes: read the header (and the one file concerned), decide with a <see cref="JobTransitions"/>
+/// function, commit if nobody else committed in between (else decide again), then publish the event. So <c>seq</c>
+/// grows by one per recorded change, <c>percent</c> never decreases, and every recorded change is published once
+/// and counted once in the metrics. A change reads and writes O(1) data; only events that carry every file's
+/// result (terminal ones) read the whole job, once.
 /// </summary>
 public sealed class JobLedger(IJobStore store, JobEventPublisher publisher, TimeProvider timeProvider, DownloadsMetrics? metrics = null)
 {
@@ -23,23 +27,45 @@ public sealed class JobLedger(IJobStore store, JobEventPublisher publisher, Time
 
     public TimeProvider Time => timeProvider;
 
+    /// <summary>The whole job (O(files)): for documents and snapshots.</summary>
     public Task<DownloadJob?> GetAsync(Guid jobId, CancellationToken cancellationToken) =>
         store.GetAsync(jobId, cancellationToken);
 
-    public async Task<DownloadJob> CreateAsync(DownloadJob job, CancellationToken cancellationToken)
-    {
-        await store.CreateAsync(job, cancellationToken);
-        return job;
-    }
+    public Task<JobHeader?> GetHeaderAsync(Guid jobId, CancellationToken cancellationToken) =>
+        store.GetHeaderAsync(jobId, cancellationToken);
 
-    /// <summary>Applies <paramref name="decide"/> atomically; <c>null</c> when the job does not exist.</summary>
-    public async Task<JobUpdate?> UpdateAsync(
-        Guid jobId, Func<DownloadJob, DateTimeOffset, JobChange?> decide, CancellationToken cancellationToken)
+    /// <summary>A change of the job alone (start, pause, resume); <c>null</c> when the job does not exist.</summary>
+    public Task<JobUpdate?> UpdateAsync(Guid jobId, Func<JobHeader, DateTimeOffset, JobChange?> decide, CancellationToken cancellationToken) =>
+        UpdateCoreAsync(
+            jobId,
+            async () => await store.GetHeaderAsync(jobId, cancellationToken) is { } header ? new Read(header, null, null) : null,
+            (read, now) => decide(read.Header, now),
+            cancellationToken);
+
+    /// <summary>A change of one file (claim, tick, outcome): reads and writes that file and the header only.</summary>
+    public Task<JobUpdate?> UpdateFileAsync(
+        Guid jobId, int index, Func<JobHeader, DownloadFile, DateTimeOffset, JobChange?> decide, CancellationToken cancellationToken) =>
+        UpdateCoreAsync(
+            jobId,
+            async () => await store.GetFileAsync(jobId, index, cancellationToken) is { } state ? new Read(state.Job, state.File, null) : null,
+            (read, now) => decide(read.Header, read.File!, now),
+            cancellationToken);
+
+    /// <summary>A change that needs every file (a cancel): O(files), once in a job's life.</summary>
+    public Task<JobUpdate?> UpdateWholeAsync(Guid jobId, Func<DownloadJob, DateTimeOffset, JobChange?> decide, CancellationToken cancellationToken) =>
+        UpdateCoreAsync(
+            jobId,
+            async () => await store.GetAsync(jobId, cancellationToken) is { } job ? new Read(job.Header, null, job) : null,
+            (read, now) => decide(read.Whole!, now),
+            cancellationToken);
+
+    private async Task<JobUpdate?> UpdateCoreAsync(
+        Guid jobId, Func<Task<Read?>> read, Func<Read, DateTimeOffset, JobChange?> decide, CancellationToken cancellationToken)
     {
         using var _ = await _locks.AcquireAsync(jobId, cancellationToken);
         while (true)
         {
-            if (await store.GetAsync(jobId, cancellationToken) is not { } current)
+            if (await read() is not { } current)
             {
                 return null;
             }
@@ -47,18 +73,44 @@ public sealed class JobLedger(IJobStore store, JobEventPublisher publisher, Time
             var now = timeProvider.GetUtcNow();
             if (decide(current, now) is not { } change)
             {
-                return new JobUpdate(current, null);
+                return new JobUpdate(current.Header, current.File, null);
             }
 
-            var next = change.Next with { Seq = current.Seq + 1 };
-            next = next with { Percent = Math.Max(current.Percent, JobTransitions.ComputePercent(next)) };
-            var jobEvent = JobDocuments.ToEvent(next, change.Type, change.FileId);
-            if (await store.TryCommitAsync(next, jobEvent, cancellationToken))
+            var next = change.Next with { Seq = current.Header.Seq + 1 };
+            next = next with { Percent = JobTransitions.ComputePercent(next with { Percent = current.Header.Percent }) };
+            IReadOnlyList<DownloadFile> written = !change.Files.IsDefault ? change.Files : change.File is { } file ? [file] : [];
+            var results = JobDocuments.CarriesResults(change.Type)
+                ? await ResultsAfterAsync(jobId, current.Whole, written, cancellationToken)
+                : null;
+            var jobEvent = JobDocuments.ToEvent(next, change.Type, change.File, results);
+            if (await store.TryCommitAsync(next, written, jobEvent, cancellationToken))
             {
-                metrics?.ChangeCommitted(current, next, change.FileId, now);
+                metrics?.ChangeCommitted(current.Header, next, current.File, change.File, now);
                 await publisher.PublishAsync(jobEvent, cancellationToken);
-                return new JobUpdate(next, jobEvent);
+                return new JobUpdate(next, change.File, jobEvent);
             }
         }
     }
+
+    // Terminal events carry every file's result: the whole job is read once (O(files)), with this change's files over it.
+    // A concurrent writer would change seq too, so the commit's compare-and-set also guards this read.
+    private async Task<IReadOnlyList<FileResult>?> ResultsAfterAsync(
+        Guid jobId, DownloadJob? whole, IReadOnlyList<DownloadFile> written, CancellationToken cancellationToken)
+    {
+        whole ??= await store.GetAsync(jobId, cancellationToken);
+        if (whole is null)
+        {
+            return null;
+        }
+
+        var files = whole.Files.ToBuilder();
+        foreach (var file in written)
+        {
+            files[file.Index] = file;
+        }
+
+        return JobDocuments.ToResults(whole with { Files = files.ToImmutable() });
+    }
+
+    private sealed record Read(JobHeader Header, DownloadFile? File, DownloadJob? Whole);
 }

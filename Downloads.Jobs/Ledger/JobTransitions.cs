@@ -1,85 +1,115 @@
+using System.Collections.Immutable;
 using Downloads.Contracts;
 
 namespace Downloads.Jobs.Ledger;
 
-/// <summary>A recorded change: the job after it, how it is announced, and the file it concerns, if any.</summary>
-public sealed record JobChange(DownloadJob Next, JobEventType Type, long? FileId = null);
+/// <summary>
+/// A recorded change: the header after it, how it is announced, and the file it concerns, if any.
+/// <paramref name="Files"/> is set only by the rare change that rewrites every file (a cancel).
+/// </summary>
+public sealed record JobChange(JobHeader Next, JobEventType Type, DownloadFile? File = null, ImmutableArray<DownloadFile> Files = default);
 
 /// <summary>
-/// Every way a job may change, as pure functions of its current state. A <c>null</c> answer means
-/// "nothing to record": the state does not allow it or it is already so. Being pure, they are
-/// safe to re-evaluate when a concurrent writer wins the race, and safe for Hangfire to run twice.
+/// Every way a job may change, as pure functions of its header and, for a file's change, that one file: so a
+/// change costs the same whatever the job's size. A <c>null</c> answer means "nothing to record": the state does
+/// not allow it or it is already so. Being pure, they are safe to re-evaluate when a concurrent writer wins the
+/// race, and safe for Hangfire to run twice.
 /// </summary>
 public static class JobTransitions
 {
     public const string CancelledErrorCode = "cancelled";
 
     /// <summary>queued → processing, unless a pause came first.</summary>
-    public static JobChange? Start(DownloadJob job, DateTimeOffset now) =>
+    public static JobChange? Start(JobHeader job, DateTimeOffset now) =>
         job.Status == JobStatus.Queued && !job.PauseRequested
             ? new JobChange(job with { Status = JobStatus.Processing, StartedAt = now }, JobEventType.Progress)
             : null;
 
     /// <summary>
-    /// A run takes a pending file, within the job's parallelism. A re-run of the same Hangfire job (re-queued after
-    /// a crash or a shutdown) takes its file back and counts a new attempt; another Hangfire job never does.
-    /// An owner is <c>{hangfire job id}#{run id}</c>: when Hangfire delivers one job to two workers at once, the
-    /// later claim wins and the earlier run, no longer the owner, stops at its next tick and cannot record an outcome.
+    /// The file a run should claim next, within the job's parallelism: a file given back first, then the next
+    /// one in request order; <c>null</c> when none may start now.
     /// </summary>
-    public static JobChange? ClaimFile(DownloadJob job, long fileId, string owner, int maxParallel, DateTimeOffset now)
+    public static int? NextFile(JobHeader job, int maxParallel)
     {
-        if (job.Status != JobStatus.Processing || job.PauseRequested || FindFile(job, fileId) is not { } file)
+        if (job.Status != JobStatus.Processing || job.PauseRequested || job.InFlight.Length >= maxParallel)
         {
             return null;
         }
 
-        var retaken = file.Status == FileStatus.Processing && file.Owner is { } held && SameHangfireJob(held, owner);
-        var fresh = file.Status == FileStatus.Pending && job.InFlightCount < maxParallel;
+        return !job.Released.IsEmpty ? job.Released[0] : job.NextPending < job.Total ? job.NextPending : null;
+    }
+
+    /// <summary>A file held by an earlier delivery of the run <paramref name="owner"/> belongs to (a crash re-run takes it back).</summary>
+    public static int? HeldByEarlierDelivery(JobHeader job, string owner)
+    {
+        foreach (var file in job.InFlight)
+        {
+            if (file.Owner != owner && SameRun(file.Owner, owner))
+            {
+                return file.Index;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A run takes a file: the next one (<see cref="NextFile"/>), or one an earlier delivery of the same run held
+    /// (a re-run after a crash or a shutdown takes it back and counts a new attempt; another run never does).
+    /// When Hangfire delivers one run twice at once, the later claim wins and the earlier delivery, no longer the
+    /// owner, stops at its next tick and cannot record an outcome.
+    /// </summary>
+    public static JobChange? ClaimFile(JobHeader job, DownloadFile file, string owner, int maxParallel, DateTimeOffset now)
+    {
+        if (job.Status != JobStatus.Processing || job.PauseRequested)
+        {
+            return null;
+        }
+
+        var retaken = file.Status == FileStatus.Processing && file.Owner is { } held && held != owner && SameRun(held, owner);
+        var fresh = file.Status == FileStatus.Pending && NextFile(job, maxParallel) is not null
+            && (file.Index == job.NextPending || job.Released.Contains(file.Index));
         if (!retaken && !fresh)
         {
             return null;
         }
 
-        var claimed = file with
+        var claimed = file with { Status = FileStatus.Processing, Owner = owner, Attempts = file.Attempts + 1, StartedAt = now, ErrorCode = null, Error = null };
+        var next = WithoutInFlight(job, file.Index) with
         {
-            Status = FileStatus.Processing,
-            Owner = owner,
-            Attempts = file.Attempts + 1,
-            StartedAt = now,
-            Fraction = 0,
-            ErrorCode = null,
-            Error = null,
+            NextPending = file.Index == job.NextPending ? job.NextPending + 1 : job.NextPending,
+            Released = job.Released.Remove(file.Index),
         };
-        return new JobChange(WithFile(job, claimed), JobEventType.Progress, fileId);
+        next = next with { InFlight = next.InFlight.Add(new InFlightFile(file.Index, file.FileId, owner, now, 0)) };
+        return new JobChange(next, JobEventType.Progress, claimed);
     }
 
     /// <summary>A transient fault: the owner tries the file again.</summary>
-    public static JobChange? RetryFile(DownloadJob job, long fileId, string owner) =>
-        OwnedFile(job, fileId, owner) is { } file
-            ? new JobChange(WithFile(job, file with { Attempts = file.Attempts + 1, Fraction = 0 }), JobEventType.Progress, fileId)
+    public static JobChange? RetryFile(JobHeader job, DownloadFile file, string owner) =>
+        Owns(job, file, owner)
+            ? new JobChange(WithFraction(job, file.Index, 0), JobEventType.Progress, file with { Attempts = file.Attempts + 1 })
             : null;
 
     /// <summary>Progress within a file; recorded at most once per <paramref name="minInterval"/> per job.</summary>
     public static JobChange? TickFile(
-        DownloadJob job, long fileId, string owner, double fraction, DateTimeOffset now, TimeSpan minInterval)
+        JobHeader job, DownloadFile file, string owner, double fraction, DateTimeOffset now, TimeSpan minInterval)
     {
-        if (OwnedFile(job, fileId, owner) is not { } file
-            || fraction <= file.Fraction
+        if (!Owns(job, file, owner)
+            || fraction <= job.InFlightAt(file.Index)!.Fraction
             || (job.LastTickAt is { } last && now - last < minInterval))
         {
             return null;
         }
 
-        var next = WithFile(job, file with { Fraction = Math.Clamp(fraction, 0, 1) }) with { LastTickAt = now };
-        return new JobChange(next, JobEventType.Progress, fileId);
+        return new JobChange(WithFraction(job, file.Index, Math.Clamp(fraction, 0, 1)) with { LastTickAt = now }, JobEventType.Progress, file);
     }
 
     /// <summary>
     /// The owner finished the file. Every link of a job shares the job's <c>expires_at</c>, fixed by the first one.
     /// </summary>
     public static JobChange? CompleteFile(
-        DownloadJob job,
-        long fileId,
+        JobHeader job,
+        DownloadFile file,
         string owner,
         long size,
         string sha256,
@@ -87,51 +117,51 @@ public static class JobTransitions
         TimeSpan linkLifetime,
         Func<DateTimeOffset, string> signLink)
     {
-        if (OwnedFile(job, fileId, owner) is not { } file)
+        if (!Owns(job, file, owner))
         {
             return null;
         }
 
         var expiresAt = job.ExpiresAt ?? now + linkLifetime;
-        var completed = file with
-        {
-            Status = FileStatus.Completed,
-            Owner = null,
-            Fraction = 1,
-            Size = size,
-            Sha256 = sha256,
-            DownloadUrl = signLink(expiresAt),
-        };
-        return Settle(WithFile(job, completed) with { ExpiresAt = expiresAt }, fileId, now);
+        var completed = file with { Status = FileStatus.Completed, Owner = null, Size = size, Sha256 = sha256, DownloadUrl = signLink(expiresAt) };
+        var next = WithoutInFlight(job, file.Index) with { ExpiresAt = expiresAt, Completed = job.Completed + 1 };
+        return Settle(next, completed, now);
     }
 
     /// <summary>The owner gave up on the file.</summary>
-    public static JobChange? FailFile(DownloadJob job, long fileId, string owner, string errorCode, string error, DateTimeOffset now)
+    public static JobChange? FailFile(JobHeader job, DownloadFile file, string owner, string errorCode, string error, DateTimeOffset now)
     {
-        if (OwnedFile(job, fileId, owner) is not { } file)
+        if (!Owns(job, file, owner))
         {
             return null;
         }
 
-        var failed = file with { Status = FileStatus.Failed, Owner = null, Fraction = 1, ErrorCode = errorCode, Error = error };
-        return Settle(WithFile(job, failed), fileId, now);
+        var failed = file with { Status = FileStatus.Failed, Owner = null, ErrorCode = errorCode, Error = error };
+        return Settle(WithoutInFlight(job, file.Index) with { Failed = job.Failed + 1 }, failed, now);
     }
 
     /// <summary>
     /// The owner's run was taken away (a shutdown or a deleted Hangfire job): the file goes back to pending, keeping
-    /// its attempts, and a pause waiting for it completes.
+    /// its attempts, ahead of the files not yet started; a pause waiting for it completes.
     /// </summary>
-    public static JobChange? ReleaseFile(DownloadJob job, long fileId, string owner, DateTimeOffset now) =>
-        OwnedFile(job, fileId, owner) is { } file
-            ? Settle(WithFile(job, file with { Status = FileStatus.Pending, Owner = null, Fraction = 0 }), fileId, now)
-            : null;
+    public static JobChange? ReleaseFile(JobHeader job, DownloadFile file, string owner, DateTimeOffset now)
+    {
+        if (!Owns(job, file, owner))
+        {
+            return null;
+        }
+
+        var released = file with { Status = FileStatus.Pending, Owner = null };
+        return Settle(WithoutInFlight(job, file.Index) with { Released = job.Released.Add(file.Index) }, released, now);
+    }
 
     /// <summary>
     /// Ends the job at once: pending files and files in flight become skipped (their runs notice and stop);
-    /// completed files keep their links.
+    /// completed files keep their links. The one change that touches every file: O(files), once per job.
     /// </summary>
     public static JobChange? Cancel(DownloadJob job, DateTimeOffset now)
     {
+        ArgumentNullException.ThrowIfNull(job);
         if (job.Status.IsTerminal())
         {
             return null;
@@ -148,32 +178,35 @@ public static class JobTransitions
                 Error = "The job was cancelled while the file was being prepared.",
             },
             _ => f,
-        });
-        var next = job with
+        }).ToImmutableArray();
+        var next = job.Header with
         {
             Status = JobStatus.Cancelled,
-            Files = [.. files],
             CompletedAt = now,
             PauseRequested = false,
+            Skipped = job.Header.Total - job.Header.Completed - job.Header.Failed,
+            NextPending = job.Header.Total,
+            Released = [],
+            InFlight = [],
         };
-        return new JobChange(next, JobEventType.Cancelled);
+        return new JobChange(next, JobEventType.Cancelled, Files: files);
     }
 
     /// <summary>No new file starts; the job is paused once no file is in flight.</summary>
-    public static JobChange? Pause(DownloadJob job)
+    public static JobChange? Pause(JobHeader job)
     {
         if (job.Status is not (JobStatus.Queued or JobStatus.Processing) || job.PauseRequested)
         {
             return null;
         }
 
-        return job.InFlightCount == 0
+        return job.InFlight.IsEmpty
             ? new JobChange(job with { Status = JobStatus.Paused }, JobEventType.Paused)
             : new JobChange(job with { PauseRequested = true }, JobEventType.Progress);
     }
 
     /// <summary>Processing goes on with the files not yet done.</summary>
-    public static JobChange? Resume(DownloadJob job, DateTimeOffset now)
+    public static JobChange? Resume(JobHeader job, DateTimeOffset now)
     {
         if (job.Status == JobStatus.Paused)
         {
@@ -186,75 +219,63 @@ public static class JobTransitions
     }
 
     /// <summary>Where <paramref name="job"/> allows a pause or is already pausing.</summary>
-    public static bool IsPausedOrPausing(DownloadJob job) => job.Status == JobStatus.Paused || job.PauseRequested;
+    public static bool IsPausedOrPausing(JobHeader job) => job.Status == JobStatus.Paused || job.PauseRequested;
 
-    /// <summary>The pending files a dispatcher should start now, in request order, within the free slots.</summary>
-    public static IReadOnlyList<long> FilesToStart(DownloadJob job, int maxParallel)
+    /// <summary>Whether files are left that a run could start once others end (the job still needs a run).</summary>
+    public static bool HasFilesToStart(JobHeader job) =>
+        job.Status == JobStatus.Processing && !job.PauseRequested && (!job.Released.IsEmpty || job.NextPending < job.Total);
+
+    /// <summary>Overall progress: ended files count whole, files in flight by their fraction; never below what was recorded.</summary>
+    public static double ComputePercent(JobHeader job)
     {
-        if (job.Status != JobStatus.Processing || job.PauseRequested)
+        if (job.Total == 0)
         {
-            return [];
+            return job.Percent;
         }
 
-        var free = maxParallel - job.InFlightCount;
-        return free <= 0
-            ? []
-            : [.. job.Files.Where(f => f.Status == FileStatus.Pending).Take(free).Select(f => f.FileId)];
+        var done = job.Ended + job.InFlight.Sum(f => f.Fraction);
+        return Math.Max(job.Percent, Math.Floor(done / job.Total * 1000) / 10);
     }
 
-    /// <summary>Overall progress: ended files count whole, files in flight by their fraction.</summary>
-    public static double ComputePercent(DownloadJob job)
-    {
-        if (job.Files.Length == 0)
-        {
-            return 0;
-        }
+    /// <summary>Whether <paramref name="owner"/> holds <paramref name="file"/> now.</summary>
+    public static bool Owns(JobHeader job, DownloadFile file, string owner) =>
+        file.Status == FileStatus.Processing && file.Owner == owner && job.InFlightAt(file.Index)?.Owner == owner;
 
-        var done = job.Files.Sum(f => f.Status.IsTerminal() ? 1 : f.Status == FileStatus.Processing ? f.Fraction : 0);
-        return Math.Floor(done / job.Files.Length * 1000) / 10;
-    }
+    /// <summary>The owner of one delivery of a run: the run's (Hangfire job's) id and a token of this delivery.</summary>
+    public static string RunOwner(string runId) => $"{runId}#{Guid.NewGuid():N}";
+
+    /// <summary>Whether two owners are deliveries of one run.</summary>
+    public static bool SameRun(string held, string claimant) =>
+        held.AsSpan(0, IndexOfDelivery(held)).SequenceEqual(claimant.AsSpan(0, IndexOfDelivery(claimant)));
 
     // After a file ended: the job ends when every file has, or pauses when a pause waits for the last file in flight.
-    private static JobChange Settle(DownloadJob job, long fileId, DateTimeOffset now)
+    private static JobChange Settle(JobHeader job, DownloadFile file, DateTimeOffset now)
     {
-        if (job.Files.All(f => f.Status.IsTerminal()))
+        if (job.Ended == job.Total)
         {
-            var completed = job.Files.Any(f => f.Status == FileStatus.Completed);
+            var completed = job.Completed > 0;
             var ended = job with
             {
                 Status = completed ? JobStatus.Completed : JobStatus.Failed,
                 CompletedAt = now,
                 PauseRequested = false,
             };
-            return new JobChange(ended, completed ? JobEventType.Completed : JobEventType.Failed, fileId);
+            return new JobChange(ended, completed ? JobEventType.Completed : JobEventType.Failed, file);
         }
 
-        if (job.PauseRequested && job.InFlightCount == 0)
+        if (job.PauseRequested && job.InFlight.IsEmpty)
         {
-            return new JobChange(job with { Status = JobStatus.Paused, PauseRequested = false }, JobEventType.Paused, fileId);
+            return new JobChange(job with { Status = JobStatus.Paused, PauseRequested = false }, JobEventType.Paused, file);
         }
 
-        return new JobChange(job, JobEventType.Progress, fileId);
+        return new JobChange(job, JobEventType.Progress, file);
     }
 
-    private static DownloadFile? FindFile(DownloadJob job, long fileId)
-    {
-        var index = job.IndexOf(fileId);
-        return index < 0 ? null : job.Files[index];
-    }
+    private static int IndexOfDelivery(string owner) => owner.IndexOf('#', StringComparison.Ordinal) is >= 0 and var at ? at : owner.Length;
 
-    /// <summary>The owner of one run of a Hangfire job: its id and a token of this run.</summary>
-    public static string RunOwner(string hangfireJobId) => $"{hangfireJobId}#{Guid.NewGuid():N}";
+    private static JobHeader WithoutInFlight(JobHeader job, int index) =>
+        job.InFlightAt(index) is { } entry ? job with { InFlight = job.InFlight.Remove(entry) } : job;
 
-    /// <summary>Whether two owners are runs of one Hangfire job.</summary>
-    public static bool SameHangfireJob(string held, string claimant) =>
-        held.AsSpan(0, IndexOfRun(held)).SequenceEqual(claimant.AsSpan(0, IndexOfRun(claimant)));
-
-    private static int IndexOfRun(string owner) => owner.IndexOf('#', StringComparison.Ordinal) is >= 0 and var at ? at : owner.Length;
-
-    private static DownloadFile? OwnedFile(DownloadJob job, long fileId, string owner) =>
-        FindFile(job, fileId) is { Status: FileStatus.Processing } file && file.Owner == owner ? file : null;
-
-    private static DownloadJob WithFile(DownloadJob job, DownloadFile file) =>
-        job with { Files = job.Files.SetItem(job.IndexOf(file.FileId), file) };
+    private static JobHeader WithFraction(JobHeader job, int index, double fraction) =>
+        job.InFlightAt(index) is { } entry ? job with { InFlight = job.InFlight.Replace(entry, entry with { Fraction = fraction }) } : job;
 }

@@ -7,25 +7,37 @@ using StackExchange.Redis;
 namespace Downloads.Jobs.Ledger;
 
 /// <summary>
-/// Jobs in Redis, shared by every node. A job is a hash (<c>seq</c>, <c>doc</c>) and a list of its recent events;
-/// a commit compares seq, stores, appends, trims and publishes in one Lua script, so every node sees one history.
+/// Jobs in Redis, shared by every node. A job is one hash: <c>seq</c>, the header <c>h</c> and a field <c>f:{index}</c>
+/// per file, plus a list of its recent events. A commit compares seq, writes the header and the file that changed,
+/// appends the event, trims the log, sets the retention of an ended job and publishes, in one Lua script and one
+/// round trip: its cost does not depend on the job's size. Whole jobs are read with one <c>HGETALL</c>.
 /// Ended jobs expire after <see cref="RedisOptions.RetentionHours"/>.
 /// </summary>
 public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOptions> options) : IJobStore
 {
-    // KEYS: job hash, event list. ARGV: seq, doc.
+    private const string SeqField = "seq";
+    private const string HeaderField = "h";
+
+    // KEYS: job hash, event list. ARGV: seq, header, then field/value pairs of the files.
     private const string CreateScript = """
         if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
         redis.call('DEL', KEYS[2])
-        redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'doc', ARGV[2])
+        redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'h', ARGV[2])
+        for i = 3, #ARGV, 200 do
+          redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 199, #ARGV)))
+        end
         return 1
         """;
 
-    // KEYS: job hash, event list. ARGV: expected seq, next seq, doc, event, log capacity, channel, ttl seconds (0: keep).
+    // KEYS: job hash, event list. ARGV: expected seq, next seq, header, event, log capacity, channel, ttl seconds (0: keep),
+    // then field/value pairs of the files that changed (one, except for a cancel).
     private const string CommitScript = """
         local current = redis.call('HGET', KEYS[1], 'seq')
         if not current or current ~= ARGV[1] then return 0 end
-        redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'doc', ARGV[3])
+        redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'h', ARGV[3])
+        for i = 8, #ARGV, 200 do
+          redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 199, #ARGV)))
+        end
         redis.call('RPUSH', KEYS[2], ARGV[4])
         redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
         local ttl = tonumber(ARGV[7])
@@ -52,24 +64,63 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
 
     public Task<DownloadJob?> GetAsync(Guid jobId, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
-        var doc = await Db.HashGetAsync(JobKey(jobId), "doc");
-        return doc.IsNull ? null : JsonSerializer.Deserialize<DownloadJob>((string)doc!, DownloadsJson.Options);
+        var fields = await Db.HashGetAllAsync(JobKey(jobId));
+        if (fields.FirstOrDefault(f => f.Name == HeaderField) is not { Value.IsNull: false } headerField)
+        {
+            return null;
+        }
+
+        var header = Deserialize<JobHeader>(headerField.Value);
+        var files = new DownloadFile[header.Total];
+        foreach (var field in fields)
+        {
+            if (((string)field.Name!).StartsWith("f:", StringComparison.Ordinal))
+            {
+                var file = Deserialize<DownloadFile>(field.Value);
+                files[file.Index] = file;
+            }
+        }
+
+        return new DownloadJob(header, [.. files]);
     }, cancellationToken);
 
-    public Task CreateAsync(DownloadJob job, CancellationToken cancellationToken) => GuardAsync(async () =>
+    public Task<JobHeader?> GetHeaderAsync(Guid jobId, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
-        var created = await Db.ScriptEvaluateAsync(
-            CreateScript, [JobKey(job.Id), EventsKey(job.Id)], [job.Seq, Serialize(job)]);
-        return (int)created == 1 ? true : throw new InvalidOperationException($"Job {job.Id} exists already.");
+        var header = await Db.HashGetAsync(JobKey(jobId), HeaderField);
+        return header.IsNull ? null : Deserialize<JobHeader>(header);
     }, cancellationToken);
 
-    public Task<bool> TryCommitAsync(DownloadJob next, JobEvent jobEvent, CancellationToken cancellationToken) => GuardAsync(async () =>
+    public Task<JobFileState?> GetFileAsync(Guid jobId, int index, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
+        var values = await Db.HashGetAsync(JobKey(jobId), [HeaderField, FileField(index)]);
+        return values[0].IsNull || values[1].IsNull
+            ? null
+            : new JobFileState(Deserialize<JobHeader>(values[0]), Deserialize<DownloadFile>(values[1]));
+    }, cancellationToken);
+
+    public Task CreateAsync(DownloadJob job, CancellationToken cancellationToken) => CreateManyAsync([job], cancellationToken);
+
+    // One script per job, sent as one pipelined batch: one round trip for the whole group.
+    public Task CreateManyAsync(IReadOnlyList<DownloadJob> jobs, CancellationToken cancellationToken) => GuardAsync(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        var batch = Db.CreateBatch();
+        var creates = jobs.Select(job => batch.ScriptEvaluateAsync(
+            CreateScript, [JobKey(job.Id), EventsKey(job.Id)], [job.Seq, Serialize(job.Header), .. FileValues(job.Files)])).ToList();
+        batch.Execute();
+        var created = await Task.WhenAll(creates);
+        return created.All(c => (int)c == 1) ? true : throw new InvalidOperationException("A job exists already.");
+    }, cancellationToken);
+
+    public Task<bool> TryCommitAsync(JobHeader next, IReadOnlyList<DownloadFile> files, JobEvent jobEvent, CancellationToken cancellationToken) => GuardAsync(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(next);
         var ttl = next.Status.IsTerminal() ? (long)_options.Retention.TotalSeconds : 0;
         var committed = await Db.ScriptEvaluateAsync(
             CommitScript,
             [JobKey(next.Id), EventsKey(next.Id)],
-            [next.Seq - 1, next.Seq, Serialize(next), Serialize(jobEvent), InMemoryJobStore.EventLogCapacity, _options.EventsChannel, ttl]);
+            [next.Seq - 1, next.Seq, Serialize(next), Serialize(jobEvent), InMemoryJobStore.EventLogCapacity, _options.EventsChannel, ttl,
+             .. FileValues(files)]);
         return (int)committed == 1;
     }, cancellationToken);
 
@@ -82,7 +133,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
         }
 
         var parts = (RedisResult[])result!;
-        var events = ((RedisResult[])parts[1]!).Select(e => JsonSerializer.Deserialize<JobEvent>((string)e!, DownloadsJson.Options)!);
+        var events = ((RedisResult[])parts[1]!).Select(e => Deserialize<JobEvent>((RedisValue)e));
         return EventLog.After(events, (long)parts[0], afterSeq);
     }, cancellationToken);
 
@@ -100,7 +151,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
             var held = await Db.StringGetAsync(key);
             if (!held.IsNull)
             {
-                return JsonSerializer.Deserialize<IdempotencyBinding>((string)held!, DownloadsJson.Options)!;
+                return Deserialize<IdempotencyBinding>(held);
             }
         }
     }, cancellationToken);
@@ -108,8 +159,8 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
     public Task ReleaseIdempotencyKeyAsync(string key, CancellationToken cancellationToken) =>
         GuardAsync(() => Db.KeyDeleteAsync(IdempotencyKey(key)), cancellationToken);
 
-    public Task DeleteAsync(Guid jobId, CancellationToken cancellationToken) =>
-        GuardAsync(() => Db.KeyDeleteAsync([JobKey(jobId), EventsKey(jobId)]), cancellationToken);
+    public Task DeleteAsync(IReadOnlyList<Guid> jobIds, CancellationToken cancellationToken) =>
+        GuardAsync(() => Db.KeyDeleteAsync([.. jobIds.SelectMany(id => new[] { JobKey(id), EventsKey(id) })]), cancellationToken);
 
     // The job id in braces is a hash tag: a job's keys share one cluster slot, as the scripts need.
     private RedisKey JobKey(Guid jobId) => $"{_options.KeyPrefix}job:{{{jobId:D}}}";
@@ -118,7 +169,14 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
 
     private RedisKey IdempotencyKey(string key) => $"{_options.KeyPrefix}idempotency:{key}";
 
+    private static RedisValue FileField(int index) => $"f:{index}";
+
+    private static IEnumerable<RedisValue> FileValues(IEnumerable<DownloadFile> files) =>
+        files.SelectMany(f => new[] { FileField(f.Index), (RedisValue)Serialize(f) });
+
     private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, DownloadsJson.Options);
+
+    private static T Deserialize<T>(RedisValue value) => JsonSerializer.Deserialize<T>((string)value!, DownloadsJson.Options)!;
 
     // Redis down or slow is one failure to callers: the store is unavailable (503), not a bug (500).
     // Redis calls take no token; the wait for them does.

@@ -31,6 +31,22 @@ public sealed class ProcessingOptions : IValidatableObject
     [Range(10, 60_000)]
     public int ProgressIntervalMs { get; set; } = 250;
 
+    /// <value>
+    /// How long one run (one Hangfire job) keeps taking new files before it hands over to a successor run; default 10 s.
+    /// In Redis mode it is held below a quarter of <c>Downloads:Redis:InvisibilityTimeoutSeconds</c>, so no run is ever
+    /// mistaken for a dead worker's.
+    /// </value>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan RunBudget { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <value>Files one run prepares at once, across the download jobs it serves; default 64.</value>
+    [Range(1, 1024)]
+    public int MaxFilesPerRun { get; set; } = 64;
+
+    /// <value>Most initiates stored and enqueued together by one group commit (one write, one run); default 256.</value>
+    [Range(1, 4096)]
+    public int MaxInitiateBatch { get; set; } = 256;
+
     /// <value>Hangfire workers of this process; default 20.</value>
     [Range(1, 1000)]
     public int WorkerCount { get; set; } = 20;
@@ -38,6 +54,8 @@ public sealed class ProcessingOptions : IValidatableObject
     /// <value>Threads that enqueue Hangfire jobs (Hangfire's storage blocks; see <see cref="BackgroundJobQueue"/>); default 8.</value>
     [Range(1, 64)]
     public int EnqueueThreads { get; set; } = 8;
+
+    internal TimeSpan ProgressInterval => TimeSpan.FromMilliseconds(ProgressIntervalMs);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -30,8 +30,8 @@ public sealed class RedisOptions
 
     /// <value>
     /// Hangfire's invisibility timeout: a job fetched by a worker that died is run again after this long (plus up
-    /// to a minute until Hangfire's next check). Must stay above the longest single Hangfire job, which is one
-    /// file's preparation (<c>DelayMaxMs</c> times its attempts, plus retry delays); default 300 s.
+    /// to a minute until Hangfire's next check). Must stay above the longest run: its budget (<c>RunBudget</c>, held
+    /// below a quarter of this) plus one file's preparation (<c>DelayMaxMs</c> times its attempts); default 300 s.
     /// </value>
     [Range(5, 86_400)]
     public int InvisibilityTimeoutSeconds { get; set; } = 300;
@@ -43,6 +43,8 @@ public sealed class RedisOptions
     internal TimeSpan Timeout => TimeSpan.FromMilliseconds(TimeoutMs);
 
     internal TimeSpan Retention => TimeSpan.FromHours(RetentionHours);
+
+    internal TimeSpan InvisibilityTimeout => TimeSpan.FromSeconds(InvisibilityTimeoutSeconds);
 
     /// <summary>Hangfire's keys.</summary>
     internal string HangfirePrefix => KeyPrefix + "hangfire:";

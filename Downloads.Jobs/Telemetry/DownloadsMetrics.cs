@@ -80,27 +80,31 @@ public sealed class DownloadsMetrics
     /// Records what one committed change did. Called once per commit by <see cref="JobLedger"/>, so every path
     /// (runner, cancel, crash re-run) counts exactly once.
     /// </summary>
-    public void ChangeCommitted(DownloadJob before, DownloadJob after, long? fileId, DateTimeOffset now)
+    public void ChangeCommitted(JobHeader before, JobHeader after, DownloadFile? fileBefore, DownloadFile? fileAfter, DateTimeOffset now)
     {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
         if (before.Status == JobStatus.Queued && after.Status == JobStatus.Processing)
         {
             _queueWait.Record(Seconds(now - after.CreatedAt));
         }
 
-        if (fileId is { } id)
+        if (fileBefore is not null && fileAfter is not null)
         {
-            var index = after.IndexOf(id);
-            if (index >= 0)
-            {
-                FileEnded(before.Files[index], after.Files[index], now);
-            }
+            FileEnded(fileBefore.Status, fileAfter.Status, before.InFlightAt(fileBefore.Index)?.StartedAt, now);
         }
         else if (after.Status.IsTerminal() && !before.Status.IsTerminal())
         {
-            // A cancel ends many files in one change.
-            for (var i = 0; i < after.Files.Length; i++)
+            // A cancel ends many files in one change: those in flight, and those not started.
+            foreach (var inFlight in before.InFlight)
             {
-                FileEnded(before.Files[i], after.Files[i], now);
+                FileEnded(FileStatus.Processing, FileStatus.Skipped, inFlight.StartedAt, now);
+            }
+
+            var notStarted = after.Skipped - before.Skipped - before.InFlight.Length;
+            if (notStarted > 0)
+            {
+                _files.Add(notStarted, new KeyValuePair<string, object?>("outcome", "skipped"));
             }
         }
 
@@ -117,16 +121,16 @@ public sealed class DownloadsMetrics
         }
     }
 
-    private void FileEnded(DownloadFile before, DownloadFile after, DateTimeOffset now)
+    private void FileEnded(FileStatus before, FileStatus after, DateTimeOffset? startedAt, DateTimeOffset now)
     {
-        if (before.Status.IsTerminal() || !after.Status.IsTerminal())
+        if (before.IsTerminal() || !after.IsTerminal())
         {
             return;
         }
 
-        var outcome = new KeyValuePair<string, object?>("outcome", after.Status.ToString().ToLowerInvariant());
+        var outcome = new KeyValuePair<string, object?>("outcome", after.ToString().ToLowerInvariant());
         _files.Add(1, outcome);
-        if (before.StartedAt is { } started && before.Status == FileStatus.Processing)
+        if (startedAt is { } started && before == FileStatus.Processing)
         {
             _fileDuration.Record(Seconds(now - started), outcome);
         }
@@ -142,19 +146,19 @@ public sealed class DownloadsMetrics
     private sealed class HangfireMonitor(JobStorage storage)
     {
         public Measurement<long>[] QueueDepth() =>
-            Read<long>(api => [new Measurement<long>(api.EnqueuedCount(DownloadJobRunner.Queue))]);
+            Read<long>(api => [new Measurement<long>(api.EnqueuedCount(DownloadRun.Queue))]);
 
         public Measurement<double>[] OldestAge() => Read<double>(api =>
         {
-            var count = api.EnqueuedCount(DownloadJobRunner.Queue);
+            var count = api.EnqueuedCount(DownloadRun.Queue);
             if (count == 0)
             {
                 return [new Measurement<double>(0)];
             }
 
             // Storages list a queue in different orders: look at both ends, take the older.
-            var ends = api.EnqueuedJobs(DownloadJobRunner.Queue, 0, 1)
-                .Concat(api.EnqueuedJobs(DownloadJobRunner.Queue, (int)Math.Min(count - 1, int.MaxValue), 1));
+            var ends = api.EnqueuedJobs(DownloadRun.Queue, 0, 1)
+                .Concat(api.EnqueuedJobs(DownloadRun.Queue, (int)Math.Min(count - 1, int.MaxValue), 1));
             var oldest = ends.Select(j => j.Value?.EnqueuedAt).Where(at => at is not null).DefaultIfEmpty(DateTime.UtcNow).Min()!.Value;
             return [new Measurement<double>(Seconds(DateTime.UtcNow - oldest))];
         });

@@ -11,9 +11,6 @@ namespace Downloads.Jobs.Webhooks;
 /// </summary>
 public sealed class RedisWebhookDeliveryStore(IConnectionMultiplexer redis, string keyPrefix) : IWebhookDeliveryStore
 {
-    /// <summary>How long a delivery's state is kept after its last change.</summary>
-    public static readonly TimeSpan Retention = TimeSpan.FromDays(7);
-
     // KEYS[1] hash; ARGV attempt, owner, ttl seconds. Returns {attempts, last status code or ""} or nil.
     private const string StartAttemptScript = """
         local status = redis.call('HGET', KEYS[1], 'status') or 'pending'
@@ -39,7 +36,7 @@ public sealed class RedisWebhookDeliveryStore(IConnectionMultiplexer redis, stri
         return 1
         """;
 
-    private static readonly string RetentionSeconds = ((long)Retention.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+    private static readonly string RetentionSeconds = ((long)WebhookDelivery.Retention.TotalSeconds).ToString(CultureInfo.InvariantCulture);
 
     public async Task<WebhookDelivery?> GetAsync(Guid jobId, CancellationToken cancellationToken)
     {

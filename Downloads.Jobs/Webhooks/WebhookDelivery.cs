@@ -10,11 +10,14 @@ namespace Downloads.Jobs.Webhooks;
 /// <param name="Owner">The run (Hangfire job id) that made the latest attempt; a re-run of it after a crash may attempt again.</param>
 public sealed record WebhookDelivery(Guid JobId, WebhookStatus Status, int Attempts, int? LastStatusCode, string? Owner)
 {
+    /// <summary>How long a delivery's state is kept after its last change, by every store.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(7);
+
     /// <summary>A delivery nobody has attempted yet.</summary>
     public static WebhookDelivery New(Guid jobId) => new(jobId, WebhookStatus.Pending, 0, null, null);
 
     /// <summary>The status document's <c>webhook</c>: <c>null</c> without a <c>callback_url</c>.</summary>
-    public static WebhookState? StateOf(DownloadJob job, WebhookDelivery? delivery) =>
+    public static WebhookState? StateOf(JobHeader job, WebhookDelivery? delivery) =>
         job.CallbackUrl is null ? null : (delivery ?? New(job.Id)).ToState();
 
     public WebhookState ToState() => new(Status, Attempts, LastStatusCode);

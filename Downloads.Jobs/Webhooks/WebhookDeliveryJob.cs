@@ -97,7 +97,7 @@ public sealed partial class WebhookDeliveryJob(
         var logged = await jobs.GetEventsAfterAsync(job.Id, job.Seq - 1, cancellationToken);
         return logged is [{ } last] && last.Status.IsTerminal()
             ? last
-            : JobDocuments.ToEvent(job, TerminalEventType(job.Status));
+            : JobDocuments.ToEvent(job.Header, TerminalEventType(job.Status), results: JobDocuments.ToResults(job));
     }
 
     private static JobEventType TerminalEventType(JobStatus status) => status switch

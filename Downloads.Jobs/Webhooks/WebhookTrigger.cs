@@ -10,7 +10,7 @@ namespace Downloads.Jobs.Webhooks;
 /// </summary>
 public sealed class WebhookTrigger(IWebhookDeliveryStore deliveries, BackgroundJobQueue backgroundJobs)
 {
-    public async Task EnsureDeliveryAsync(DownloadJob job, CancellationToken cancellationToken)
+    public async Task EnsureDeliveryAsync(JobHeader job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         if (job.CallbackUrl is null || !job.Status.IsTerminal())

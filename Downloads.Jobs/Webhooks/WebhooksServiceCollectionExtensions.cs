@@ -25,7 +25,7 @@ internal static class WebhooksServiceCollectionExtensions
         // Wherever the service has Redis (a registered connection), delivery states live there, shared by every node.
         services.TryAddSingleton<IWebhookDeliveryStore>(sp => sp.GetService<IConnectionMultiplexer>() is { } redis
             ? new RedisWebhookDeliveryStore(redis, sp.GetRequiredService<IOptions<RedisOptions>>().Value.KeyPrefix)
-            : new InMemoryWebhookDeliveryStore());
+            : new InMemoryWebhookDeliveryStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<WebhookTargetGuard>();
         services.TryAddSingleton<WebhookSigner>();
         services.TryAddSingleton<WebhookRetrySchedule>();

@@ -17,7 +17,7 @@ public sealed class BackgroundJobQueueTests
         var client = new RecordingClient();
         using var queue = new BackgroundJobQueue(client, Options.Create(new ProcessingOptions { EnqueueThreads = 2 }));
 
-        var ids = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => queue.EnqueueAsync<DownloadJobRunner>(r => r.DispatchAsync(Guid.NewGuid(), CancellationToken.None)))).DefaultTimeout();
+        var ids = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => DownloadRun.EnqueueAsync(queue, [Guid.NewGuid()]))).DefaultTimeout();
 
         ids.Should().OnlyHaveUniqueItems().And.HaveCount(10);
         client.Threads.Should().OnlyContain(name => name != null && name.StartsWith("hangfire-enqueue-", StringComparison.Ordinal));
@@ -28,7 +28,7 @@ public sealed class BackgroundJobQueueTests
     {
         using var queue = new BackgroundJobQueue(new RecordingClient { Refuse = true }, Options.Create(new ProcessingOptions()));
 
-        var enqueue = () => queue.EnqueueAsync<DownloadJobRunner>(r => r.DispatchAsync(Guid.NewGuid(), CancellationToken.None)).DefaultTimeout();
+        var enqueue = () => DownloadRun.EnqueueAsync(queue, [Guid.NewGuid()]).DefaultTimeout();
 
         await enqueue.Should().ThrowAsync<BackgroundJobClientException>();
     }

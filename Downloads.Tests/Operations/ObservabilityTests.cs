@@ -76,7 +76,7 @@ public sealed class ObservabilityTests
         var fileLines = sink.Events.Where(e => e.MessageTemplate.Text.StartsWith("File {FileId} ended", StringComparison.Ordinal)
             && e.Properties.TryGetValue("JobId", out var id) && id.ToString() == job.JobId.ToString("D")).ToList();
         fileLines.Should().HaveCount(3, "each file's end is logged with its job id from the run's scope");
-        fileLines.Should().OnlyContain(e => e.Properties.ContainsKey("HangfireJobId") && e.Properties.ContainsKey("Role") && e.Properties.ContainsKey("Node"));
+        fileLines.Should().OnlyContain(e => e.Properties.ContainsKey("RunId") && e.Properties.ContainsKey("Role") && e.Properties.ContainsKey("Node"));
 
         var written = string.Join('\n', sink.Events.Select(e => e.RenderMessage() + " " + string.Join(' ', e.Properties.Values)));
         written.Should().NotContain("signature=", "download links are secrets until they expire");

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Downloads.Jobs.Webhooks;
+using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
 
 using Downloads.Tests.Infrastructure;
@@ -77,7 +78,27 @@ public abstract class WebhookDeliveryStoreContract
 
 public sealed class InMemoryWebhookDeliveryStoreTests : WebhookDeliveryStoreContract
 {
-    protected override IWebhookDeliveryStore CreateStore() => new InMemoryWebhookDeliveryStore();
+    private readonly FakeTimeProvider _time = new();
+
+    protected override IWebhookDeliveryStore CreateStore() => new InMemoryWebhookDeliveryStore(_time);
+
+    [Fact]
+    public async Task A_delivery_state_is_forgotten_once_the_retention_has_passed_since_its_last_change()
+    {
+        var store = new InMemoryWebhookDeliveryStore(_time);
+        var (old, recent) = (Guid.NewGuid(), Guid.NewGuid());
+        await store.TryStartAttemptAsync(old, 1, "run-1", CancellationToken.None);
+        await store.TryRecordAsync(old, 1, WebhookStatus.Delivered, 200, CancellationToken.None);
+        _time.Advance(WebhookDelivery.Retention - TimeSpan.FromHours(1));
+        await store.TryStartAttemptAsync(recent, 1, "run-2", CancellationToken.None);
+
+        _time.Advance(TimeSpan.FromHours(2));
+        await store.TryStartAttemptAsync(Guid.NewGuid(), 1, "run-3", CancellationToken.None);
+
+        (await store.GetAsync(old, CancellationToken.None)).Should().BeNull();
+        (await store.GetAsync(recent, CancellationToken.None)).Should().NotBeNull("its last change is within the retention");
+        store.Count.Should().Be(2);
+    }
 }
 
 public sealed class RedisWebhookDeliveryStoreTests(RedisWebhookDeliveryStoreTests.LocalRedis redis)

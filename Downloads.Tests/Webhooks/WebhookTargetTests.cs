@@ -47,8 +47,8 @@ public sealed class WebhookTargetTests : IClassFixture<WebhookTargetTests.Defaul
         // Accepted at initiate, as a host that resolved to a public address then would have been (before rebinding).
         await using var receiver = await WebhookReceiver.StartAsync();
         var url = receiver.Url("/late");
-        var scheduler = _app.Services.GetRequiredService<DownloadJobScheduler>();
-        var outcome = await scheduler.InitiateAsync(WebhookTestApps.OneFile, url, _app.BaseAddress.ToString(), null, CancellationToken.None);
+        var commands = _app.Services.GetRequiredService<DownloadJobCommands>();
+        var outcome = await commands.InitiateAsync(WebhookTestApps.OneFile, url, _app.BaseAddress.ToString(), null, CancellationToken.None);
 
         var status = await _api.WaitForAsync(outcome.JobId, s => s.Webhook?.Status != WebhookStatus.Pending);
 

@@ -13,22 +13,24 @@ namespace Downloads.Jobs;
 public sealed record InitiateOutcome(Guid JobId, int TotalFiles, bool Replayed, bool IdempotencyConflict);
 
 /// <summary>
-/// What the API asks of the pipeline: create a job and enqueue its dispatch; cancel, pause and resume.
+/// What the API asks of the pipeline: initiate a job (create it and enqueue its run); cancel, pause and resume it.
 /// Nothing here waits on a file.
 /// </summary>
-public sealed partial class DownloadJobScheduler(
+public sealed partial class DownloadJobCommands(
     JobLedger ledger,
     IJobStore store,
+    InitiateGroupCommit groupCommit,
     BackgroundJobQueue backgroundJobs,
     WebhookTrigger webhooks,
-    ILogger<DownloadJobScheduler> logger,
+    ILogger<DownloadJobCommands> logger,
     DownloadsMetrics? metrics = null)
 {
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
     /// <summary>
-    /// Creates the job and enqueues its dispatch. With an <c>Idempotency-Key</c>, the key is bound first,
-    /// atomically, so concurrent identical requests create one job; the same key with another body conflicts.
+    /// Creates the job and enqueues its run, together with the initiates that arrive meanwhile (<see cref="InitiateGroupCommit"/>).
+    /// With an <c>Idempotency-Key</c>, the key is bound first, atomically, so concurrent identical requests create one
+    /// job; the same key with another body conflicts.
     /// </summary>
     public async Task<InitiateOutcome> InitiateAsync(
         IReadOnlyList<long> fileIds, string? callbackUrl, string publicBaseUrl, string? idempotencyKey, CancellationToken cancellationToken)
@@ -44,23 +46,16 @@ public sealed partial class DownloadJobScheduler(
             }
         }
 
-        var created = false;
         try
         {
-            // The job carries the initiating trace, so its Hangfire runs continue it.
-            var job = DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow()) with
-            {
-                TraceParent = DownloadsTracing.CurrentTraceParent(),
-            };
-            await ledger.CreateAsync(job, cancellationToken);
-            created = true;
-            await EnqueueAsync(jobId);
+            // The job carries the initiating trace, so its runs continue it.
+            var job = DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow());
+            await groupCommit.CommitAsync(job with { Header = job.Header with { TraceParent = DownloadsTracing.CurrentTraceParent() } });
         }
-        catch (Exception ex) when (created || idempotencyKey is not null)
+        catch (Exception ex) when (idempotencyKey is not null)
         {
-            // Nothing was acknowledged: forget what was stored, so no job sits queued with no dispatch,
-            // and let the client retry (with the same key).
-            await ForgetAsync(jobId, created, idempotencyKey, ex);
+            // Nothing was acknowledged (the group commit forgot the job): let the client retry with the same key.
+            await ReleaseKeyAsync(jobId, idempotencyKey, ex);
             throw;
         }
 
@@ -71,7 +66,7 @@ public sealed partial class DownloadJobScheduler(
     /// <summary>Cancels the job and starts its webhook; a repeated cancel starts it again if it was lost (the delivery job decides).</summary>
     public async Task<JobUpdate?> CancelAsync(Guid jobId, CancellationToken cancellationToken)
     {
-        var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Cancel(job, now), cancellationToken);
+        var update = await ledger.UpdateWholeAsync(jobId, (job, now) => JobTransitions.Cancel(job, now), cancellationToken);
         if (update is { Job.Status: Contracts.JobStatus.Cancelled })
         {
             // The cancel is committed: its webhook is enqueued even if the caller has gone away meanwhile.
@@ -110,7 +105,7 @@ public sealed partial class DownloadJobScheduler(
     {
         try
         {
-            await backgroundJobs.EnqueueAsync<DownloadJobRunner>(r => r.DispatchAsync(jobId, CancellationToken.None));
+            await DownloadRun.EnqueueAsync(backgroundJobs, [jobId]);
         }
         catch (BackgroundJobClientException ex)
         {
@@ -119,19 +114,11 @@ public sealed partial class DownloadJobScheduler(
     }
 
     // Best effort: with Redis down this fails too, and the failure that led here is the one to report.
-    private async Task ForgetAsync(Guid jobId, bool created, string? idempotencyKey, Exception cause)
+    private async Task ReleaseKeyAsync(Guid jobId, string idempotencyKey, Exception cause)
     {
         try
         {
-            if (created)
-            {
-                await store.DeleteAsync(jobId, CancellationToken.None);
-            }
-
-            if (idempotencyKey is not null)
-            {
-                await store.ReleaseIdempotencyKeyAsync(idempotencyKey, CancellationToken.None);
-            }
+            await store.ReleaseIdempotencyKeyAsync(idempotencyKey, CancellationToken.None);
         }
         catch (JobStoreUnavailableException cleanup)
         {
@@ -139,7 +126,7 @@ public sealed partial class DownloadJobScheduler(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} could not be started ({Cause}) nor forgotten; it stays queued and unacknowledged")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The Idempotency-Key of job {JobId}, which could not be started ({Cause}), could not be released; it replays a missing job until it expires")]
     private static partial void LogCleanupFailed(ILogger logger, Exception exception, Guid jobId, string cause);
 
     // The same key with the same body replays; the body is what the client asked for, in its order.
