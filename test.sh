@@ -61,4 +61,7 @@ if [ -z "${DOWNLOADS_TEST_REDIS:-}" ]; then
   export DOWNLOADS_TEST_REDIS="127.0.0.1:${redis_port}"
 fi
 
+# The S3 tests' server: s3rver (npm, pinned in tools/s3rver/package-lock.json), where Downloads.Tests/Infrastructure/S3rverServer.cs looks for it.
+[ -f tools/s3rver/node_modules/s3rver/bin/s3rver.js ] || npm ci --prefix tools/s3rver --no-audit --no-fund --loglevel=error
+
 dotnet test Downloads.sln "$@"

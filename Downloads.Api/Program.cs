@@ -1,4 +1,5 @@
 using Downloads.Api;
+using Downloads.Api.Access;
 using Downloads.Api.Http;
 using Downloads.Api.Operations;
 using Downloads.Api.Protection;
@@ -13,6 +14,7 @@ builder.Services
     .AddDownloadsJobs(builder.Configuration)
     .AddDownloadsRealtime(builder.Configuration)
     .AddDownloadsHttp(builder.Configuration)
+    .AddDownloadsAccess()
     .AddDownloadsOperations(builder.Configuration, role)
     .AddDownloadsTelemetry(builder.Configuration, role)
     .AddDownloadsProtection(builder.Configuration);

@@ -7,7 +7,9 @@ public sealed record JobResultDocument(
     IReadOnlyList<string> DownloadUrls,
     IReadOnlyList<ResultFile> Files,
     IReadOnlyList<FailedFile> Failed,
-    DateTimeOffset? ExpiresAt);
+    DateTimeOffset? ExpiresAt,
+    string? ArchiveUrl = null,
+    Guid? RetryOf = null);
 
 public sealed record ResultFile(long FileId, string DownloadUrl, long Size, string Sha256);
 

@@ -1,6 +1,10 @@
 namespace Downloads.Contracts;
 
-/// <summary>The status document of a job (<c>GET /v1/download/status/{job_id}</c>); carries the <c>seq</c> it reflects.</summary>
+/// <summary>
+/// The status document of a job (<c>GET /v1/download/status/{job_id}</c>); carries the <c>seq</c> it reflects.
+/// <c>archive_url</c>: one ZIP of the completed files, once the job has ended with one; <c>retry_of</c>: the job whose
+/// failed files this job retries.
+/// </summary>
 public sealed record JobStatusDocument(
     Guid JobId,
     JobStatus Status,
@@ -11,7 +15,9 @@ public sealed record JobStatusDocument(
     JobProgress Progress,
     IReadOnlyList<FileResult> Results,
     DateTimeOffset? ExpiresAt,
-    WebhookState? Webhook);
+    WebhookState? Webhook,
+    string? ArchiveUrl = null,
+    Guid? RetryOf = null);
 
 /// <summary>Counts of a job's files; <c>percent</c> only grows.</summary>
 public sealed record JobProgress(int Completed, int Failed, int Total, double Percent, long? CurrentFile);

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Processing;
+using Downloads.Jobs.Retries;
 using Downloads.Jobs.Telemetry;
 using Downloads.Jobs.Webhooks;
 using Hangfire;
@@ -11,6 +12,9 @@ namespace Downloads.Jobs;
 
 /// <summary>What an initiate request led to.</summary>
 public sealed record InitiateOutcome(Guid JobId, int TotalFiles, bool Replayed, bool IdempotencyConflict);
+
+/// <summary>What a retry request led to: the plan, and the new job when the plan was not refused.</summary>
+public sealed record RetryOutcome(RetryPlan Plan, InitiateOutcome? Started);
 
 /// <summary>
 /// What the API asks of the pipeline: initiate a job (create it and enqueue its run); cancel, pause and resume it.
@@ -28,14 +32,21 @@ public sealed partial class DownloadJobCommands(
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
     /// <summary>
-    /// Creates the job and enqueues its run, together with the initiates that arrive meanwhile (<see cref="InitiateGroupCommit"/>).
-    /// With an <c>Idempotency-Key</c>, the key is bound first, atomically, so concurrent identical requests create one
-    /// job; the same key with another body conflicts.
+    /// Creates the job, owned by <paramref name="apiKeyName"/> (null in open mode), and enqueues its run, together with
+    /// the initiates that arrive meanwhile (<see cref="InitiateGroupCommit"/>). With an <c>Idempotency-Key</c>, the key
+    /// is bound first, atomically, so concurrent identical requests create one job; the same key with another body
+    /// conflicts. Keys are scoped per API key: two clients never share one.
     /// </summary>
     public async Task<InitiateOutcome> InitiateAsync(
-        IReadOnlyList<long> fileIds, string? callbackUrl, string publicBaseUrl, string? idempotencyKey, CancellationToken cancellationToken)
+        IReadOnlyList<long> fileIds,
+        string? callbackUrl,
+        string publicBaseUrl,
+        string? idempotencyKey,
+        string? apiKeyName,
+        CancellationToken cancellationToken)
     {
-        var jobId = Guid.NewGuid();
+        var jobId = NewJobId();
+        idempotencyKey = ScopedIdempotencyKey(apiKeyName, idempotencyKey);
         if (idempotencyKey is not null)
         {
             var wanted = new IdempotencyBinding(idempotencyKey, Fingerprint(fileIds, callbackUrl), jobId, fileIds.Count);
@@ -48,9 +59,7 @@ public sealed partial class DownloadJobCommands(
 
         try
         {
-            // The job carries the initiating trace, so its runs continue it.
-            var job = DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow());
-            await groupCommit.CommitAsync(job with { Header = job.Header with { TraceParent = DownloadsTracing.CurrentTraceParent() } });
+            await groupCommit.CommitAsync(NewJob(jobId, fileIds, callbackUrl, publicBaseUrl, apiKeyName, retryOf: null));
         }
         catch (Exception ex) when (idempotencyKey is not null)
         {
@@ -63,11 +72,50 @@ public sealed partial class DownloadJobCommands(
         return new InitiateOutcome(jobId, fileIds.Count, Replayed: false, IdempotencyConflict: false);
     }
 
-    /// <summary>Cancels the job and starts its webhook; a repeated cancel starts it again if it was lost (the delivery job decides).</summary>
+    /// <summary>
+    /// A new job of the failed files of an ended job (all, or those listed), with its <c>callback_url</c>; the ended job
+    /// is left as it is. <c>null</c> when there is no such job; a refused plan when the job does not allow it.
+    /// </summary>
+    public async Task<RetryOutcome?> RetryAsync(
+        Guid jobId, IReadOnlyList<long>? fileIds, string publicBaseUrl, CancellationToken cancellationToken)
+    {
+        if (await ledger.GetAsync(jobId, cancellationToken) is not { } ended)
+        {
+            return null;
+        }
+
+        var plan = RetryPlan.For(ended, fileIds);
+        if (plan.Refusal is not null)
+        {
+            return new RetryOutcome(plan, null);
+        }
+
+        var retry = NewJob(NewJobId(), plan.FileIds, ended.CallbackUrl, publicBaseUrl, ended.Header.ApiKeyName, ended.Id);
+        await groupCommit.CommitAsync(retry);
+        metrics?.JobInitiated();
+        return new RetryOutcome(plan, new InitiateOutcome(retry.Id, plan.FileIds.Count, Replayed: false, IdempotencyConflict: false));
+    }
+
+    // The job carries the initiating trace, so its runs continue it, and the key that owns it.
+    private DownloadJob NewJob(
+        Guid jobId, IReadOnlyList<long> fileIds, string? callbackUrl, string publicBaseUrl, string? apiKeyName, Guid? retryOf)
+    {
+        var job = DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow());
+        return job with
+        {
+            Header = job.Header with { TraceParent = DownloadsTracing.CurrentTraceParent(), ApiKeyName = apiKeyName, RetryOf = retryOf },
+        };
+    }
+
+    /// <summary>
+    /// Cancels the job and starts its webhook. Only the cancel that changed the job enqueues anything: a repeated
+    /// DELETE is answered from the state and costs no run (a delivery lost after the commit is started again by the
+    /// next run that finds the job ended).
+    /// </summary>
     public async Task<JobUpdate?> CancelAsync(Guid jobId, CancellationToken cancellationToken)
     {
         var update = await ledger.UpdateWholeAsync(jobId, (job, now) => JobTransitions.Cancel(job, now), cancellationToken);
-        if (update is { Job.Status: Contracts.JobStatus.Cancelled })
+        if (update is { Changed: true, Job.Status: Contracts.JobStatus.Cancelled })
         {
             // The cancel is committed: its webhook is enqueued even if the caller has gone away meanwhile.
             await webhooks.EnsureDeliveryAsync(update.Job, CancellationToken.None);
@@ -128,6 +176,23 @@ public sealed partial class DownloadJobCommands(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The Idempotency-Key of job {JobId}, which could not be started ({Cause}), could not be released; it replays a missing job until it expires")]
     private static partial void LogCleanupFailed(ILogger logger, Exception exception, Guid jobId, string cause);
+
+    /// <summary>
+    /// A job id from a cryptographic source: 122 random bits in a version 4 UUID. An id is no credential where API
+    /// keys are configured, but it must not be guessable either.
+    /// </summary>
+    public static Guid NewJobId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        RandomNumberGenerator.Fill(bytes);
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x40);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes, bigEndian: true);
+    }
+
+    // Open mode keeps the key as given; with API keys the key's name (length-prefixed, so no two pairs collide) leads.
+    private static string? ScopedIdempotencyKey(string? apiKeyName, string? idempotencyKey) =>
+        apiKeyName is null || idempotencyKey is null ? idempotencyKey : $"{apiKeyName.Length}:{apiKeyName}:{idempotencyKey}";
 
     // The same key with the same body replays; the body is what the client asked for, in its order.
     private static string Fingerprint(IReadOnlyList<long> fileIds, string? callbackUrl)

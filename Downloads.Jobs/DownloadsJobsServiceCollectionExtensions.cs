@@ -1,3 +1,5 @@
+using Downloads.Jobs.Access;
+using Downloads.Jobs.Archives;
 using Downloads.Jobs.Events;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
@@ -38,6 +40,9 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.AddOptions<LinkOptions>().BindConfiguration(LinkOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<LinkOptions>>(sp => new SigningSecretValidator<LinkOptions>(
             sp.GetRequiredService<IHostEnvironment>(), "Downloads:Links:SigningKey", o => o.SigningKey));
+        services.AddSingleton<IValidateOptions<LinkOptions>, LinkModeValidator>();
+
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         var redis = RedisConnection.IsConfigured(configuration);
@@ -58,11 +63,20 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.TryAddSingleton<IFileStorage>(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            return storage.Kind == StorageKind.Filesystem
-                ? ActivatorUtilities.CreateInstance<FileSystemFileStorage>(sp)
-                : new SyntheticFileStorage(storage.SyntheticSizeBytes);
+            return storage.Kind switch
+            {
+                StorageKind.Filesystem => ActivatorUtilities.CreateInstance<FileSystemFileStorage>(sp),
+                StorageKind.S3 => ActivatorUtilities.CreateInstance<S3FileStorage>(sp),
+                _ => new SyntheticFileStorage(storage.SyntheticSizeBytes),
+            };
         });
+        services.TryAddSingleton<S3Bucket>();
         services.TryAddSingleton<DownloadLinkSigner>();
+        services.TryAddSingleton<IFileLinks>(sp =>
+            sp.GetRequiredService<IOptions<LinkOptions>>().Value.ModeFor(sp.GetRequiredService<IOptions<StorageOptions>>().Value.Kind) == LinkMode.Presigned
+                ? ActivatorUtilities.CreateInstance<PresignedFileLinks>(sp)
+                : ActivatorUtilities.CreateInstance<ProxyFileLinks>(sp));
+        services.TryAddSingleton<JobArchive>();
         services.TryAddSingleton<FileRetryPolicy>();
         services.TryAddSingleton<FilePreparer>();
         services.TryAddTransient<DownloadRun>();

@@ -1,22 +1,39 @@
+using Downloads.Api.Access;
 using Downloads.Api.Http;
 using Downloads.Api.Protection;
 using Downloads.Contracts;
 using Downloads.Jobs;
+using Downloads.Jobs.Access;
 using Downloads.Jobs.Ledger;
+using Downloads.Jobs.Links;
+using Downloads.Jobs.Retries;
 using Downloads.Jobs.Storage;
 using Downloads.Jobs.Webhooks;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace Downloads.Api.Downloads;
 
 /// <summary>The REST routes of download jobs. Nothing here waits on a file: jobs run in Hangfire.</summary>
 [ApiController]
 [Route("v1/download")]
+[Authorize(Policy = AccessPolicies.JobCaller)]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
+[ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
 [ProducesResponseType<ProblemDetails>(StatusCodes.Status503ServiceUnavailable, "application/problem+json")]
 public sealed class DownloadsController(
-    DownloadJobCommands commands, JobLedger ledger, IWebhookDeliveryStore webhookDeliveries, WebhookTargetGuard webhookTargets)
+    DownloadJobCommands commands,
+    JobLedger ledger,
+    IWebhookDeliveryStore webhookDeliveries,
+    WebhookTargetGuard webhookTargets,
+    IAuthorizationService authorization,
+    JobAccessTokens accessTokens,
+    PublicUrls publicUrls,
+    IOptions<AuthOptions> auth,
+    DownloadLinkSigner linkSigner)
     : ControllerBase
 {
     /// <summary>How long a client should wait before asking for a result again.</summary>
@@ -26,6 +43,7 @@ public sealed class DownloadsController(
 
     /// <summary>Starts a job and answers at once with its id and URLs.</summary>
     [HttpPost("initiate")]
+    [Authorize(Policy = AccessPolicies.ApiKey)]
     [Consumes("application/json")]
     [RequestSizeLimit(64 * 1024)]
     [EnableRateLimiting(ProtectionServiceCollectionExtensions.InitiatePolicy)]
@@ -54,7 +72,7 @@ public sealed class DownloadsController(
         }
 
         var outcome = await commands.InitiateAsync(
-            request.FileIds!, request.CallbackUrl, PublicUrls.BaseUrl(Request), idempotencyKey, cancellationToken);
+            request.FileIds!, request.CallbackUrl, publicUrls.BaseUrl(Request), idempotencyKey, User.ApiKeyName(), cancellationToken);
         if (outcome.IdempotencyConflict)
         {
             return this.ProblemResult(
@@ -68,18 +86,70 @@ public sealed class DownloadsController(
             Response.Headers["Idempotent-Replayed"] = "true";
         }
 
+        return Started(outcome, retryOf: null);
+    }
+
+    /// <summary>
+    /// A new job of the failed files of an ended job (all of them, or the listed ones), answered like an initiate plus
+    /// <c>retry_of</c>; it inherits the <c>callback_url</c>. The ended job is left as it is.
+    /// </summary>
+    /// <response code="400">A listed id is not a failed file of this job (completed, skipped, not in it, or listed twice).</response>
+    /// <response code="409">The job has not ended, or has no failed file.</response>
+    [HttpPost("{jobId}/retry")]
+    [RequestSizeLimit(64 * 1024)]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.InitiatePolicy)]
+    [ServiceFilter<ActiveJobLimitFilter>]
+    [ProducesResponseType<InitiateDownloadResponse>(StatusCodes.Status202Accepted)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
+    public async Task<IActionResult> Retry(
+        string jobId,
+        [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] RetryDownloadRequest? request,
+        CancellationToken cancellationToken)
+    {
+        if (!JobIds.TryParse(jobId, out var id))
+        {
+            return this.MalformedJobId(jobId);
+        }
+
+        // Another key's job is not found, and no job is made of it.
+        if (await FindAsync(id, cancellationToken) is null)
+        {
+            return this.JobNotFound(id);
+        }
+
+        var outcome = await commands.RetryAsync(id, request?.FileIds, publicUrls.BaseUrl(Request), cancellationToken);
+        return outcome switch
+        {
+            null => this.JobNotFound(id),
+            { Plan.Refusal: RetryRefusal.NotEnded } => this.JobStateConflict("The job has not ended; its files can be retried once it has."),
+            { Plan.Refusal: RetryRefusal.NothingFailed } => this.JobStateConflict("The job has no failed file to retry."),
+            { Plan.Refusal: RetryRefusal.NotFailedFiles } => this.Validation(
+                new Dictionary<string, string[]>(outcome.Plan.Errors), "Only failed files of this job can be retried."),
+            _ => Started(outcome.Started!, retryOf: id),
+        };
+    }
+
+    private AcceptedResult Started(InitiateOutcome outcome, Guid? retryOf)
+    {
         var id = outcome.JobId.ToString("D");
-        var baseUrl = PublicUrls.BaseUrl(Request);
+        var baseUrl = publicUrls.BaseUrl(Request);
+        var token = accessTokens.For(outcome.JobId);
+        // With API keys, each URL opens on its own: the browser given it needs no key.
+        var query = auth.Value.RequiresApiKeys ? $"?{ApiKeyAuthenticationHandler.AccessTokenQuery}={token}" : "";
         var response = new InitiateDownloadResponse(
             outcome.JobId,
             JobStatus.Queued,
             outcome.TotalFiles,
-            $"{PublicUrls.WebSocketBaseUrl(Request)}/ws/download/{id}",
-            $"{baseUrl}/ws/download/{id}",
-            $"{baseUrl}/v1/download/status/{id}",
-            $"{baseUrl}/v1/download/result/{id}",
-            $"{baseUrl}/v1/download/events/{id}");
-        return Accepted($"/v1/download/status/{id}", response);
+            $"{publicUrls.WebSocketBaseUrl(Request)}/ws/download/{id}{query}",
+            $"{baseUrl}/ws/download/{id}{query}",
+            $"{baseUrl}/v1/download/status/{id}{query}",
+            $"{baseUrl}/v1/download/result/{id}{query}",
+            $"{baseUrl}/v1/download/events/{id}{query}",
+            token,
+            retryOf);
+        return Accepted($"/v1/download/status/{id}{query}", response);
     }
 
     /// <summary>The job's status document.</summary>
@@ -99,7 +169,7 @@ public sealed class DownloadsController(
         {
             if (job.Status.IsTerminal())
             {
-                return Ok(JobDocuments.ToResult(job));
+                return Ok(JobDocuments.ToResult(job, linkSigner.ArchiveUrlOf(job)));
             }
 
             Response.Headers.RetryAfter = ResultRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -108,6 +178,8 @@ public sealed class DownloadsController(
 
     /// <summary>Cancels the job: pending files are skipped, completed ones keep their links.</summary>
     [HttpDelete("{jobId}")]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
@@ -116,6 +188,8 @@ public sealed class DownloadsController(
 
     /// <summary>No new file starts; the job is <c>paused</c> once no file is in flight.</summary>
     [HttpPost("{jobId}/pause")]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
@@ -124,6 +198,8 @@ public sealed class DownloadsController(
 
     /// <summary>Processing goes on with the files not yet done.</summary>
     [HttpPost("{jobId}/resume")]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     [ProducesResponseType<JobStatusDocument>(StatusCodes.Status202Accepted)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status409Conflict, "application/problem+json")]
@@ -132,7 +208,13 @@ public sealed class DownloadsController(
 
     /// <summary>Whether a file exists, and its size.</summary>
     [HttpPost("check")]
+    [Authorize(Policy = AccessPolicies.ApiKey)]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ControlPolicy)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
+    // One file id: a small body is all it takes.
+    [RequestSizeLimit(1024)]
     [Consumes("application/json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status413PayloadTooLarge, "application/problem+json")]
     [ProducesResponseType<FileCheckResponse>(StatusCodes.Status200OK)]
     public async Task<IActionResult> Check([FromBody] FileCheckRequest request, [FromServices] IFileStorage storage, CancellationToken cancellationToken)
     {
@@ -160,8 +242,12 @@ public sealed class DownloadsController(
             return this.MalformedJobId(jobId);
         }
 
-        return await ledger.GetAsync(id, cancellationToken) is { } job ? await answer(job) : this.JobNotFound(id);
+        return await FindAsync(id, cancellationToken) is { } job ? await answer(job) : this.JobNotFound(id);
     }
+
+    // Another API key's job, or another job's token, is answered as a job that does not exist.
+    private async Task<DownloadJob?> FindAsync(Guid id, CancellationToken cancellationToken) =>
+        await ledger.GetAsync(id, cancellationToken) is { } job && await authorization.MayAccessAsync(User, job) ? job : null;
 
     // A change that the state does not allow is a 409, unless the job is already where it was asked to go.
     private async Task<IActionResult> ChangeAsync(
@@ -173,6 +259,12 @@ public sealed class DownloadsController(
         if (!JobIds.TryParse(jobId, out var id))
         {
             return this.MalformedJobId(jobId);
+        }
+
+        // Another key's job is not found, and nothing of it changes.
+        if (await FindAsync(id, cancellationToken) is null)
+        {
+            return this.JobNotFound(id);
         }
 
         // The answer is the whole job as it stands after the change (O(files), like any status read).
@@ -191,5 +283,6 @@ public sealed class DownloadsController(
     private async Task<JobStatusDocument> StatusDocumentAsync(DownloadJob job, CancellationToken cancellationToken) =>
         JobDocuments.ToStatus(
             job,
-            job.CallbackUrl is null ? null : WebhookDelivery.StateOf(job.Header, await webhookDeliveries.GetAsync(job.Id, cancellationToken)));
+            job.CallbackUrl is null ? null : WebhookDelivery.StateOf(job.Header, await webhookDeliveries.GetAsync(job.Id, cancellationToken)),
+            linkSigner.ArchiveUrlOf(job));
 }

@@ -1,11 +1,15 @@
 using System.Globalization;
 using System.Text.Json;
+using Downloads.Api.Access;
 using Downloads.Api.Http;
+using Downloads.Api.Protection;
 using Downloads.Api.Realtime;
 using Downloads.Contracts;
 using Downloads.Jobs;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Downloads.Api.Downloads;
@@ -18,10 +22,15 @@ namespace Downloads.Api.Downloads;
 /// </summary>
 [ApiController]
 [Route("v1/download/events")]
-public sealed class JobEventsController(JobEventFeed feed, IOptions<RealtimeOptions> realtime) : ControllerBase
+[Authorize(Policy = AccessPolicies.JobCaller)]
+public sealed class JobEventsController(JobEventFeed feed, IOptions<RealtimeOptions> realtime, IAuthorizationService authorization)
+    : ControllerBase
 {
     [HttpGet("{jobId}")]
+    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ConnectionsPolicy)]
     [Produces("text/event-stream")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
     [ProducesResponseType(StatusCodes.Status200OK)]
     [ProducesResponseType(StatusCodes.Status204NoContent)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
@@ -33,7 +42,8 @@ public sealed class JobEventsController(JobEventFeed feed, IOptions<RealtimeOpti
         }
 
         await using var cursor = await feed.OpenAsync(id, cancellationToken);
-        if (cursor is null)
+        // Another API key's job, or another job's token, is answered as a job that does not exist.
+        if (cursor is null || !await authorization.MayAccessAsync(User, cursor.Job))
         {
             return this.JobNotFound(id);
         }

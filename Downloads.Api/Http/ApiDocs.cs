@@ -1,3 +1,4 @@
+using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 
 namespace Downloads.Api.Http;
@@ -8,6 +9,8 @@ public static class ApiDocs
     public const string DocumentPath = "/openapi/v1.json";
 
     public const string ReferencePath = "/scalar";
+
+    public const string BearerScheme = "bearer";
 
     public static IServiceCollection AddDownloadsApiDocs(this IServiceCollection services)
     {
@@ -22,7 +25,20 @@ public static class ApiDocs
                 "`/ws/download/{job_id}` follows that job at once, from a `snapshot`; `/ws/download/{job_id}?last_seq=N` resumes after seq N. " +
                 "On `/ws/download`: `Subscribe(job_id)` (answered with the `snapshot`), `SubscribeFrom(job_id, last_seq)` (answered with the " +
                 "events after last_seq while the job's event log holds them, else a `snapshot`, as the events stream does with Last-Event-ID) " +
-                "and `Unsubscribe(job_id)`.";
+                "and `Unsubscribe(job_id)`; `SubscribeWithToken(job_id, access_token)` and `SubscribeFromWithToken(job_id, last_seq, access_token)` do the same with that job's access token.";
+            // Where API keys are configured, every /v1/download route needs one (or, on a job's own routes, its access_token).
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description =
+                    "An API key (Downloads:Auth:ApiKeys; none configured: open mode, no credential needed), or on a job's own " +
+                    "routes (status, result, events, cancel, pause, resume, the hub) that job's access_token, also accepted " +
+                    "as the query parameter ?access_token=. Missing or wrong: 401 problem+json.",
+            };
+            document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] }];
             return Task.CompletedTask;
         }));
         return services;

@@ -25,6 +25,8 @@ public static class HttpServiceCollectionExtensions
         });
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         services.AddDownloadsApiDocs();
+        services.AddOptions<PublicUrlOptions>().BindConfiguration(PublicUrlOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<PublicUrls>();
 
         services.Configure<ForwardedHeadersOptions>(options =>
         {

@@ -1,4 +1,5 @@
 using Downloads.Jobs.Ledger;
+using Downloads.Jobs.Storage;
 using Downloads.Jobs.Telemetry;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -23,6 +24,8 @@ public sealed partial class ProblemDetailsExceptionHandler(
             BadHttpRequestException bad => (bad.StatusCode, ReasonOf(bad.StatusCode), bad.Message),
             JobStoreUnavailableException or RedisException or TimeoutException =>
                 (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "A dependency of the service (Redis) is unavailable; try again shortly."),
+            TransientStorageException or StorageAccessException =>
+                (StatusCodes.Status503ServiceUnavailable, "Storage unavailable", "The file storage does not answer or refuses access; try again shortly."),
             _ => (StatusCodes.Status500InternalServerError, "Internal error", "The request failed; its request_id identifies it in the logs."),
         };
         if (status >= 500)
@@ -33,7 +36,11 @@ public sealed partial class ProblemDetailsExceptionHandler(
         httpContext.Response.StatusCode = status;
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
-            metrics.RedisError("api");
+            if (exception is not (TransientStorageException or StorageAccessException))
+            {
+                metrics.RedisError("api");
+            }
+
             httpContext.Response.Headers.RetryAfter = "5";
         }
 

@@ -40,6 +40,17 @@ public static class Problems
             new Dictionary<string, string[]> { ["job_id"] = ["must be a UUID such as 3f0c2b9e-8d2a-4c1e-9f55-0b6d2a1c7e44"] },
             $"'{(jobId.Length <= 64 ? jobId : jobId[..64] + "…")}' is not a job id.");
 
+    /// <summary>Writes a problem+json answer from outside MVC (middleware, authentication handlers).</summary>
+    public static async Task WriteAsync(HttpContext httpContext, int status, string title, string detail)
+    {
+        httpContext.Response.StatusCode = status;
+        await httpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+        });
+    }
+
     public static ObjectResult JobStateConflict(this ControllerBase controller, string detail) =>
         controller.ProblemResult(StatusCodes.Status409Conflict, "Not allowed in the job's current state", detail);
 }

@@ -7,14 +7,14 @@ public sealed class DashboardAccessOptions : IValidatableObject
 {
     public const string Section = "Downloads:Dashboard";
 
-    /// <summary>Basic authentication user name; with <see cref="Password"/>. Unset: local requests only.</summary>
+    /// <summary>Basic authentication user name; with <see cref="Password"/>. Unset: local requests only in Development, nobody elsewhere.</summary>
     public string? Username { get; set; }
 
     /// <summary>Basic authentication password; with <see cref="Username"/>.</summary>
     public string? Password { get; set; }
 
-    /// <summary>No retry, delete or enqueue buttons. Default <c>false</c>.</summary>
-    public bool ReadOnly { get; set; }
+    /// <summary>No retry, delete or enqueue buttons. Default: <c>true</c> outside Development, <c>false</c> in it.</summary>
+    public bool? ReadOnly { get; set; }
 
     public bool HasCredentials => !string.IsNullOrEmpty(Username) && !string.IsNullOrEmpty(Password);
 

@@ -7,15 +7,19 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Downloads.Api.Operations;
 
-/// <summary>Storage answers a lookup.</summary>
+/// <summary>Storage answers its probe (a lookup; for a bucket, a listing), with credentials it accepts.</summary>
 public sealed class StorageHealthCheck(IFileStorage storage) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            await storage.FindAsync(70000, cancellationToken);
+            await storage.ProbeAsync(cancellationToken);
             return HealthCheckResult.Healthy($"{storage.GetType().Name} answers");
+        }
+        catch (StorageAccessException ex)
+        {
+            return HealthCheckResult.Unhealthy($"storage refuses access ({ex.ErrorCode}): {ex.Message}", ex);
         }
         catch (Exception ex) when (ex is TransientStorageException or IOException or UnauthorizedAccessException)
         {

@@ -42,7 +42,7 @@ public static class OperationsServiceCollectionExtensions
         }
 
         services.AddOptions<DashboardAccessOptions>().BindConfiguration(DashboardAccessOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<DashboardAuthorizationFilter>();
+        services.AddDownloadsDashboardAccess();
         return services;
     }
 
@@ -79,14 +79,16 @@ public static class OperationsServiceCollectionExtensions
         return endpoints;
     }
 
-    /// <summary>The Hangfire dashboard at <c>/hangfire</c>; see <see cref="DashboardAuthorizationFilter"/> for who may open it.</summary>
+    /// <summary>The Hangfire dashboard at <c>/hangfire</c>, behind <see cref="DashboardAccess.Policy"/> (see <see cref="DashboardAccess"/>).</summary>
     public static IEndpointRouteBuilder MapDownloadsDashboard(this IEndpointRouteBuilder endpoints)
     {
-        var access = endpoints.ServiceProvider.GetRequiredService<IOptions<DashboardAccessOptions>>();
-        endpoints.MapHangfireDashboard(DashboardPath, new DashboardOptions
+        var readOnly = endpoints.ServiceProvider.GetRequiredService<IOptions<DashboardAccessOptions>>().Value.ReadOnly
+            ?? !endpoints.ServiceProvider.GetRequiredService<IHostEnvironment>().IsDevelopment();
+        endpoints.MapHangfireDashboardWithAuthorizationPolicy(DashboardAccess.Policy, DashboardPath, new DashboardOptions
         {
-            Authorization = [endpoints.ServiceProvider.GetRequiredService<DashboardAuthorizationFilter>()],
-            IsReadOnlyFunc = _ => access.Value.ReadOnly,
+            // The policy decides; Hangfire's own filters (local requests only, by default) would add a second rule.
+            Authorization = [],
+            IsReadOnlyFunc = _ => readOnly,
             DashboardTitle = "Downloads — jobs",
             DisplayStorageConnectionString = false,
         });

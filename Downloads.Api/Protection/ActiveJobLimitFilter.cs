@@ -13,7 +13,7 @@ public sealed class ActiveJobLimitFilter(ActiveJobLimiter limiter) : IAsyncActio
 
     public async Task OnActionExecutionAsync(ActionExecutingContext context, ActionExecutionDelegate next)
     {
-        var client = ClientKey(context.HttpContext);
+        var client = ClientKeys.Of(context.HttpContext);
         if (!await limiter.MayStartAsync(client, context.HttpContext.RequestAborted))
         {
             context.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -31,7 +31,4 @@ public sealed class ActiveJobLimitFilter(ActiveJobLimiter limiter) : IAsyncActio
             limiter.Track(client, started.JobId);
         }
     }
-
-    /// <summary>The client's IP address (the forwarded one behind a trusted proxy).</summary>
-    public static string ClientKey(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 }

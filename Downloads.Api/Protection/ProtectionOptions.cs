@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Downloads.Api.Protection;
 
-/// <summary><c>Downloads:RateLimiting</c>: how much one client (by IP address) may ask of the service.</summary>
+/// <summary><c>Downloads:RateLimiting</c>: how much one client (by API key where keys are configured, else by IP address) may ask of the service.</summary>
 public sealed class RateLimitingOptions
 {
     public const string Section = "Downloads:RateLimiting";
@@ -17,6 +17,17 @@ public sealed class RateLimitingOptions
     /// </summary>
     [Range(0, 1_000_000)]
     public int MaxActiveJobsPerClient { get; set; } = 100;
+
+    /// <summary>Cancel, pause, resume and check requests per client per minute; beyond it a 429. <c>0</c> turns the limit off. Default 300.</summary>
+    [Range(0, 1_000_000)]
+    public int ControlPerMinute { get; set; } = 300;
+
+    /// <summary>
+    /// Open event streams per client at once: SSE streams and SignalR hub requests (a WebSocket or SSE connection, a
+    /// pending long poll); beyond it a 429. Counted per node. <c>0</c> turns the limit off. Default 100.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int MaxConnectionsPerClient { get; set; } = 100;
 }
 
 /// <summary><c>Downloads:Cors</c>: browser origins allowed to call the API and the hub.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Downloads.Api.Http;
 using Downloads.Jobs.Events;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
@@ -12,8 +13,15 @@ public static class ProtectionServiceCollectionExtensions
     /// <summary>The rate limiter policy of <c>POST /v1/download/initiate</c>.</summary>
     public const string InitiatePolicy = "initiate";
 
+    /// <summary>The rate limiter policy of cancel, pause, resume and check.</summary>
+    public const string ControlPolicy = "control";
+
+    /// <summary>The concurrency limit of long-lived requests: SSE streams and the hub.</summary>
+    public const string ConnectionsPolicy = "connections";
+
     /// <summary>
-    /// Rate limiting of initiate per client IP, the bound on active jobs per client, and CORS from
+    /// Rate limiting per client (API key, else IP address) of initiate, of the control routes and of open event streams,
+    /// the bound on active jobs per client, and CORS from
     /// <c>Downloads:Cors:AllowedOrigins</c> (none by default).
     /// </summary>
     public static IServiceCollection AddDownloadsProtection(this IServiceCollection services, IConfiguration configuration)
@@ -29,18 +37,15 @@ public static class ProtectionServiceCollectionExtensions
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.AddPolicy(InitiatePolicy, http =>
+            limiter.AddPolicy(InitiatePolicy, http => PerMinute(http, o => o.InitiatePerMinute));
+            limiter.AddPolicy(ControlPolicy, http => PerMinute(http, o => o.ControlPerMinute));
+            limiter.AddPolicy(ConnectionsPolicy, http =>
             {
-                var perMinute = http.RequestServices.GetRequiredService<IOptions<RateLimitingOptions>>().Value.InitiatePerMinute;
-                var client = ActiveJobLimitFilter.ClientKey(http);
-                return perMinute == 0
+                var limit = Options(http).MaxConnectionsPerClient;
+                var client = ClientKeys.Of(http);
+                return limit == 0
                     ? RateLimitPartition.GetNoLimiter(client)
-                    : RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
-                    {
-                        PermitLimit = perMinute,
-                        Window = TimeSpan.FromMinutes(1),
-                        QueueLimit = 0,
-                    });
+                    : RateLimitPartition.GetConcurrencyLimiter(client, _ => new ConcurrencyLimiterOptions { PermitLimit = limit, QueueLimit = 0 });
             });
             limiter.OnRejected = WriteRejectionAsync;
         });
@@ -58,13 +63,34 @@ public static class ProtectionServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Security headers, CORS and rate limiting, in that order, after routing.</summary>
+    /// <summary>Security headers, CORS, authentication and authorization, and rate limiting, in that order, after routing.</summary>
     public static WebApplication UseDownloadsProtection(this WebApplication app)
     {
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseCors();
+        // Before the rate limiter: its partitions are per API key where the caller has one.
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseRateLimiter();
         return app;
+    }
+
+    private static RateLimitingOptions Options(HttpContext http) =>
+        http.RequestServices.GetRequiredService<IOptions<RateLimitingOptions>>().Value;
+
+    // A fixed one-minute window per client (API key, else address); 0 turns it off.
+    private static RateLimitPartition<string> PerMinute(HttpContext http, Func<RateLimitingOptions, int> limit)
+    {
+        var perMinute = limit(Options(http));
+        var client = ClientKeys.Of(http);
+        return perMinute == 0
+            ? RateLimitPartition.GetNoLimiter(client)
+            : RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = perMinute,
+                Window = TimeSpan.FromMinutes(1),
+                QueueLimit = 0,
+            });
     }
 
     private static async ValueTask WriteRejectionAsync(OnRejectedContext context, CancellationToken cancellationToken)
@@ -72,15 +98,7 @@ public static class ProtectionServiceCollectionExtensions
         var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
         var http = context.HttpContext;
         http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = StatusCodes.Status429TooManyRequests,
-                Title = "Too many requests",
-                Detail = "This client has started too many jobs in the last minute; try again after Retry-After seconds.",
-            },
-        });
+        await Problems.WriteAsync(
+            http, StatusCodes.Status429TooManyRequests, "Too many requests", "This client has made too many such requests lately; try again after Retry-After seconds.");
     }
 }

@@ -1,8 +1,11 @@
 using System.Globalization;
+using System.Security.Claims;
+using Downloads.Api.Access;
 using Downloads.Api.Downloads;
 using Downloads.Contracts;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Telemetry;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Connections.Features;
 using Microsoft.AspNetCore.SignalR;
 
@@ -15,7 +18,9 @@ namespace Downloads.Api.Realtime;
 /// job's group by whichever process records them, or, for a replaying subscription, relayed in seq order by
 /// <see cref="HubReplayRelay"/>.
 /// </summary>
-public sealed class DownloadHub(JobLedger ledger, JobEventFeed feed, HubReplayRelay relay, DownloadsMetrics metrics) : Hub<IDownloadClient>
+public sealed class DownloadHub(
+    JobLedger ledger, JobEventFeed feed, HubReplayRelay relay, DownloadsMetrics metrics, IAuthorizationService authorization)
+    : Hub<IDownloadClient>
 {
     public const string Path = "/ws/download";
 
@@ -78,15 +83,17 @@ public sealed class DownloadHub(JobLedger ledger, JobEventFeed feed, HubReplayRe
     }
 
     /// <summary>Follows a job: answered with its <c>snapshot</c>, then every <c>update</c>.</summary>
-    public async Task Subscribe(string jobId)
-    {
-        if (!JobIds.TryParse(jobId, out var id))
-        {
-            throw new HubException("invalid job id");
-        }
+    public async Task Subscribe(string jobId) => await SubscribeCoreAsync(ParseJobId(jobId));
 
-        await SubscribeCoreAsync(id);
-    }
+    /// <summary>
+    /// <see cref="Subscribe"/> with that job's access token, so that one connection can follow several jobs each
+    /// handed over with its own token (the browser client does).
+    /// </summary>
+    public async Task SubscribeWithToken(string jobId, string accessToken) =>
+        await SubscribeCoreAsync(ParseJobId(jobId), accessToken);
+
+    private static Guid ParseJobId(string jobId) =>
+        JobIds.TryParse(jobId, out var id) ? id : throw new HubException("invalid job id");
 
     /// <summary>
     /// Follows a job from after <paramref name="lastSeq"/>, the last seq the client has: answered with the events
@@ -102,6 +109,10 @@ public sealed class DownloadHub(JobLedger ledger, JobEventFeed feed, HubReplayRe
 
         await SubscribeFromCoreAsync(id, lastSeq >= 0 ? lastSeq : throw new HubException("invalid last_seq"));
     }
+
+    /// <summary><see cref="SubscribeFrom"/> with that job's access token (see <see cref="SubscribeWithToken"/>).</summary>
+    public async Task SubscribeFromWithToken(string jobId, long lastSeq, string accessToken) =>
+        await SubscribeFromCoreAsync(ParseJobId(jobId), lastSeq >= 0 ? lastSeq : throw new HubException("invalid last_seq"), accessToken);
 
     public async Task Unsubscribe(string jobId)
     {
@@ -143,8 +154,13 @@ public sealed class DownloadHub(JobLedger ledger, JobEventFeed feed, HubReplayRe
 
     // One sender per replaying connection: the events the log replays, then the live ones, all in seq order from
     // the relay. Were the connection in the job's group as well, a live event could overtake the replay (a gap).
-    private async Task SubscribeFromCoreAsync(Guid jobId, long lastSeq)
+    private async Task SubscribeFromCoreAsync(Guid jobId, long lastSeq, string? accessToken = null)
     {
+        if (await ledger.GetAsync(jobId, Context.ConnectionAborted) is not { } job || !await MayAccessAsync(job, accessToken))
+        {
+            throw new HubException("job not found");
+        }
+
         var cancellationToken = Context.ConnectionAborted;
         var cursor = await feed.OpenAsync(jobId, cancellationToken) ?? throw new HubException("job not found");
         try
@@ -167,10 +183,15 @@ public sealed class DownloadHub(JobLedger ledger, JobEventFeed feed, HubReplayRe
 
     // Snapshot first, then the group, then a fresh snapshot if the job moved in between: the client's first
     // message is always the snapshot, and nothing recorded before it joined the group is lost.
-    private async Task SubscribeCoreAsync(Guid jobId)
+    private async Task SubscribeCoreAsync(Guid jobId, string? accessToken = null)
     {
         var cancellationToken = Context.ConnectionAborted;
-        var job = await ledger.GetAsync(jobId, cancellationToken) ?? throw new HubException("job not found");
+        // Another API key's job, or one neither the connection's credential nor the given token is for, is not found either.
+        if (await ledger.GetAsync(jobId, cancellationToken) is not { } job || !await MayAccessAsync(job, accessToken))
+        {
+            throw new HubException("job not found");
+        }
+
         EnsureRoomFor(jobId);
         if (Follows.TryGetValue(jobId, out var replay) && replay is not null)
         {
@@ -186,4 +207,8 @@ public sealed class DownloadHub(JobLedger ledger, JobEventFeed feed, HubReplayRe
             await Clients.Caller.update(JobDocuments.ToSnapshot(latest));
         }
     }
+
+    private async Task<bool> MayAccessAsync(DownloadJob job, string? accessToken) =>
+        await authorization.MayAccessAsync(Context.User ?? new ClaimsPrincipal(), job)
+        || (accessToken is not null && await authorization.MayAccessAsync(AccessClaims.HoldingJobToken(accessToken), job));
 }

@@ -1,3 +1,5 @@
+using Downloads.Api.Access;
+using Downloads.Api.Protection;
 using Downloads.Jobs;
 using Downloads.Jobs.Events;
 using Downloads.Jobs.Redis;
@@ -59,8 +61,12 @@ public static class RealtimeServiceCollectionExtensions
             options.LongPolling.PollTimeout = TimeSpan.FromSeconds(realtime.LongPollSeconds);
         }
 
-        endpoints.MapHub<DownloadHub>(DownloadHub.Path, Configure);
-        endpoints.MapHub<DownloadHub>(DownloadHub.Path + "/{jobId}", Configure);
+        // Which jobs a connection may follow is decided per job in the hub; here only that the caller holds something.
+        // A connection holds its WebSocket or SSE request (or its pending poll) open: counted while it does.
+        endpoints.MapHub<DownloadHub>(DownloadHub.Path, Configure)
+            .RequireAuthorization(AccessPolicies.JobCaller).RequireRateLimiting(ProtectionServiceCollectionExtensions.ConnectionsPolicy);
+        endpoints.MapHub<DownloadHub>(DownloadHub.Path + "/{jobId}", Configure)
+            .RequireAuthorization(AccessPolicies.JobCaller).RequireRateLimiting(ProtectionServiceCollectionExtensions.ConnectionsPolicy);
         return endpoints;
     }
 }

@@ -33,8 +33,14 @@ public sealed record JobHeader
     /// <summary>Scheme and host the client used to initiate; download links are built on it.</summary>
     public required string PublicBaseUrl { get; init; }
 
+    /// <summary>The API key that created the job (its configured name); null in open mode. Only that key may see the job.</summary>
+    public string? ApiKeyName { get; init; }
+
     /// <summary>The W3C <c>traceparent</c> of the initiate request; the job's background runs continue that trace.</summary>
     public string? TraceParent { get; init; }
+
+    /// <summary>The ended job whose failed files this job retries (<c>POST /v1/download/{job_id}/retry</c>).</summary>
+    public Guid? RetryOf { get; init; }
 
     /// <summary>A pause was asked for while files were in flight; the job pauses when the last one ends.</summary>
     public bool PauseRequested { get; init; }

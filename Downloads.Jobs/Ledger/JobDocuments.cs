@@ -5,8 +5,11 @@ namespace Downloads.Jobs.Ledger;
 /// <summary>Renders the stored job as the documents and events of the wire contract.</summary>
 public static class JobDocuments
 {
-    /// <summary>The status document; <paramref name="webhook"/> is the delivery state, kept apart from the job (see <c>WebhookDelivery.StateOf</c>).</summary>
-    public static JobStatusDocument ToStatus(DownloadJob job, WebhookState? webhook)
+    /// <summary>
+    /// The status document; <paramref name="webhook"/> is the delivery state, kept apart from the job (see <c>WebhookDelivery.StateOf</c>);
+    /// <paramref name="archiveUrl"/> is signed when asked for, never stored (see <c>DownloadLinkSigner.ArchiveUrlOf</c>).
+    /// </summary>
+    public static JobStatusDocument ToStatus(DownloadJob job, WebhookState? webhook, string? archiveUrl = null)
     {
         ArgumentNullException.ThrowIfNull(job);
         var header = job.Header;
@@ -20,7 +23,9 @@ public static class JobDocuments
             ToProgress(header),
             ToResults(job),
             header.ExpiresAt,
-            webhook);
+            webhook,
+            archiveUrl,
+            header.RetryOf);
     }
 
     public static JobProgress ToProgress(JobHeader job) =>
@@ -53,7 +58,7 @@ public static class JobDocuments
         return ToEvent(job.Header, JobEventType.Snapshot, results: ToResults(job));
     }
 
-    public static JobResultDocument ToResult(DownloadJob job)
+    public static JobResultDocument ToResult(DownloadJob job, string? archiveUrl = null)
     {
         ArgumentNullException.ThrowIfNull(job);
         var completed = job.Files.Where(f => f is { Status: FileStatus.Completed, DownloadUrl: not null }).ToList();
@@ -63,7 +68,9 @@ public static class JobDocuments
             [.. completed.Select(f => f.DownloadUrl!)],
             [.. completed.Select(f => new ResultFile(f.FileId, f.DownloadUrl!, f.Size ?? 0, f.Sha256 ?? ""))],
             [.. job.Files.Where(f => f.Status is FileStatus.Failed or FileStatus.Skipped).Select(f => new FailedFile(f.FileId, f.ErrorCode ?? (f.Status == FileStatus.Skipped ? "skipped" : null), f.Error))],
-            job.Header.ExpiresAt);
+            job.Header.ExpiresAt,
+            archiveUrl,
+            job.Header.RetryOf);
     }
 
     public static JobPendingDocument ToPending(JobHeader job) => new(job.Id, job.Status, ToProgress(job));

@@ -24,13 +24,20 @@ public static class SigningSecretRule
     }
 }
 
-/// <summary>Applies <see cref="SigningSecretRule"/> to the secret of an options class, at start (<c>ValidateOnStart</c>).</summary>
-internal sealed class SigningSecretValidator<TOptions>(IHostEnvironment environment, string settingName, Func<TOptions, string?> secret)
+/// <summary>
+/// Applies a secret rule (<see cref="SigningSecretRule"/> unless another is given) to the secret of an options class,
+/// at start (<c>ValidateOnStart</c>).
+/// </summary>
+internal sealed class SigningSecretValidator<TOptions>(
+    IHostEnvironment environment,
+    string settingName,
+    Func<TOptions, string?> secret,
+    Func<string?, string, IHostEnvironment, string?>? rule = null)
     : IValidateOptions<TOptions>
     where TOptions : class
 {
     public ValidateOptionsResult Validate(string? name, TOptions options) =>
-        SigningSecretRule.Check(secret(options), settingName, environment) is { } failure
+        (rule ?? SigningSecretRule.Check)(secret(options), settingName, environment) is { } failure
             ? ValidateOptionsResult.Fail(failure)
             : ValidateOptionsResult.Success;
 }

@@ -24,7 +24,7 @@ public sealed partial class DownloadRun(
     JobLedger ledger,
     FilePreparer preparer,
     FileRetryPolicy retryPolicy,
-    DownloadLinkSigner linkSigner,
+    IFileLinks fileLinks,
     BackgroundJobQueue backgroundJobs,
     WebhookTrigger webhooks,
     IOptions<ProcessingOptions> processingOptions,
@@ -119,12 +119,18 @@ public sealed partial class DownloadRun(
                 file.Index,
                 (header, current, now) => JobTransitions.CompleteFile(
                     header, current, owner, prepared.Size, prepared.Sha256, now, linkOptions.Value.Lifetime,
-                    expiresAt => linkSigner.CreateUrl(header.PublicBaseUrl, current.FileId, expiresAt)),
+                    expiresAt => fileLinks.CreateUrl(header.PublicBaseUrl, current.FileId, expiresAt)),
                 cancellationToken);
         }
         catch (FileNotFoundInStorageException)
         {
             outcome = await FailAsync(job.Id, file, owner, "not_found", $"File {file.FileId} was not found in storage.", cancellationToken);
+        }
+        catch (StorageAccessException ex)
+        {
+            // Retrying would meet the same refusal: the file fails at once, and readiness shows the cause.
+            LogStorageRefused(logger, ex, job.Id, file.FileId, ex.ErrorCode);
+            outcome = await FailAsync(job.Id, file, owner, ex.ErrorCode, ex.Message, cancellationToken);
         }
         catch (TransientStorageException ex)
         {
@@ -366,6 +372,9 @@ public sealed partial class DownloadRun(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Download job {JobId} no longer exists; nothing to run")]
     private static partial void LogJobGone(ILogger logger, Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "File {FileId} of download job {JobId} failed at once: storage refused it ({ErrorCode})")]
+    private static partial void LogStorageRefused(ILogger logger, Exception exception, Guid jobId, long fileId, string errorCode);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "File {FileId} of download job {JobId} failed after its retries")]
     private static partial void LogFileFailed(ILogger logger, Exception exception, Guid jobId, long fileId);

@@ -13,7 +13,7 @@ public sealed class FileNotFoundInStorageException(long fileId)
 
 /// <summary>
 /// Prepares one file: finds it, spends the (simulated) preparation time reporting progress, and
-/// hashes its bytes. One attempt; retries are the caller's.
+/// hashes its bytes (unless storage knows their hash). One attempt; retries are the caller's.
 /// </summary>
 public sealed class FilePreparer(IFileStorage storage, IOptions<ProcessingOptions> options, TimeProvider timeProvider)
 {
@@ -21,13 +21,19 @@ public sealed class FilePreparer(IFileStorage storage, IOptions<ProcessingOption
 
     public async Task<PreparedFile> PrepareAsync(long fileId, Func<double, Task> reportProgress, CancellationToken cancellationToken)
     {
-        _ = await storage.FindAsync(fileId, cancellationToken) ?? throw new FileNotFoundInStorageException(fileId);
+        var found = await storage.FindAsync(fileId, cancellationToken) ?? throw new FileNotFoundInStorageException(fileId);
 
         var delay = PreparationTime();
         for (var step = 1; step <= ProgressSteps && delay > TimeSpan.Zero; step++)
         {
             await Task.Delay(delay / ProgressSteps, timeProvider, cancellationToken);
             await reportProgress((double)step / (ProgressSteps + 1));
+        }
+
+        // A bucket that keeps the object's SHA-256 saves reading it; otherwise its bytes are streamed through the hash.
+        if (found.Sha256 is { } known)
+        {
+            return new PreparedFile(found.Size, known);
         }
 
         await using var stream = await storage.OpenReadAsync(fileId, cancellationToken)

@@ -5,7 +5,8 @@ namespace Downloads.Jobs.Storage;
 /// <summary>Files named <c>{file_id}.zip</c> in one folder. Ids are numbers, so no path can leave the folder.</summary>
 public sealed class FileSystemFileStorage(IOptions<StorageOptions> options) : IFileStorage
 {
-    private readonly string _root = Path.GetFullPath(options.Value.Root ?? ".");
+    // Normalised: "/data/files/" and "/data/files" are the same root.
+    private readonly string _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Value.Root ?? "."));
 
     public Task<StoredFile?> FindAsync(long fileId, CancellationToken cancellationToken)
     {
@@ -40,7 +41,7 @@ public sealed class FileSystemFileStorage(IOptions<StorageOptions> options) : IF
     private string PathOf(long fileId)
     {
         var path = Path.GetFullPath(Path.Combine(_root, $"{fileId}.zip"));
-        return path.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+        return Path.GetDirectoryName(path) == _root
             ? path
             : throw new InvalidOperationException($"File {fileId} resolves outside the storage root.");
     }

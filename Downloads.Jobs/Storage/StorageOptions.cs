@@ -9,6 +9,9 @@ public enum StorageKind
 
     /// <summary>Files <c>{file_id}.zip</c> under <see cref="StorageOptions.Root"/>.</summary>
     Filesystem,
+
+    /// <summary>Objects <c>{Prefix}{file_id}.zip</c> in an S3(-compatible) bucket, <see cref="StorageOptions.S3"/>.</summary>
+    S3,
 }
 
 /// <summary><c>Downloads:Storage</c>.</summary>
@@ -29,11 +32,22 @@ public sealed class StorageOptions : IValidatableObject
     [Range(typeof(long), "0", "1099511627776")]
     public long? SyntheticSizeBytes { get; set; }
 
+    /// <value>The bucket of <c>s3</c> storage (<c>Downloads:Storage:S3</c>).</value>
+    public S3StorageOptions S3 { get; set; } = new();
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Kind == StorageKind.Filesystem && string.IsNullOrWhiteSpace(Root))
         {
             yield return new ValidationResult("Downloads:Storage:Root is required when Kind is filesystem.", [nameof(Root)]);
+        }
+
+        if (Kind == StorageKind.S3)
+        {
+            foreach (var result in S3.Validate())
+            {
+                yield return result;
+            }
         }
     }
 }

@@ -16,6 +16,7 @@ public static class IpAddressClassifier
         (IPAddress.Parse("10.0.0.0"), 8),       // private
         (IPAddress.Parse("100.64.0.0"), 10),    // carrier-grade NAT
         (IPAddress.Parse("127.0.0.0"), 8),      // loopback
+        (IPAddress.Parse("168.63.129.16"), 32), // Azure's platform endpoint (wire server, DNS, health probes)
         (IPAddress.Parse("169.254.0.0"), 16),   // link-local, cloud metadata
         (IPAddress.Parse("172.16.0.0"), 12),    // private
         (IPAddress.Parse("192.0.0.0"), 24),     // IETF protocol assignments
@@ -33,6 +34,7 @@ public static class IpAddressClassifier
     [
         (IPAddress.Parse("::"), 128),           // unspecified
         (IPAddress.Parse("::1"), 128),          // loopback
+        (IPAddress.Parse("64:ff9b:1::"), 48),   // NAT64 local-use (RFC 8215): translated into private IPv4 networks
         (IPAddress.Parse("100::"), 64),         // discard-only
         (IPAddress.Parse("2001:db8::"), 32),    // documentation
         (IPAddress.Parse("fc00::"), 7),         // unique local

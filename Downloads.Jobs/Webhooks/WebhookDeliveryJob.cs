@@ -54,13 +54,12 @@ public sealed partial class WebhookDeliveryJob(
         }
 
         var body = JsonSerializer.SerializeToUtf8Bytes(await TerminalEventAsync(job, cancellationToken), DownloadsJson.Options);
-        var request = new WebhookRequest(
-            new Uri(callbackUrl),
-            WebhookSigner.EventName(job.Status),
-            WebhookSigner.DeliveryId(jobId),
-            signer.Sign(body, timeProvider.GetUtcNow()),
-            body);
-        var result = await sender.SendAsync(request, cancellationToken);
+        var deliveryId = WebhookSigner.DeliveryId(jobId);
+        var now = timeProvider.GetUtcNow();
+        var result = signer.Sign(job.Header.ApiKeyName, deliveryId, now, body) is { } signature
+            ? await sender.SendAsync(
+                new WebhookRequest(new Uri(callbackUrl), WebhookSigner.EventName(job.Status), deliveryId, now, signature, body), cancellationToken)
+            : new WebhookAttemptResult(WebhookAttemptOutcome.Failed, null, null, $"API key '{job.Header.ApiKeyName}' is no longer configured: nothing may sign for it");
         await RecordAsync(jobId, started.Attempts, result, cancellationToken);
     }
 

@@ -8,13 +8,28 @@ public sealed class WebhookOptions
     public const string Section = "Downloads:Webhooks";
 
     /// <summary>Used when no secret is configured, in Development only.</summary>
-    public const string DevelopmentSecret = "development-only-webhook-signing-secret-change-me";
+    public const string DevelopmentSecret = "whsec_ZG93bmxvYWRzLWRldmVsb3BtZW50LW9ubHktd2ViaG9vay1rZXkhIQ==";
 
-    /// <value>The HMAC secret of <c>X-Downloads-Signature</c>. Required outside Development (32+ characters).</value>
+    /// <value>
+    /// The Standard Webhooks secret (<c>whsec_{base64}</c>) that signs deliveries in open mode (API keys have their own).
+    /// Required outside Development.
+    /// </value>
     public string? SigningSecret { get; set; }
 
     /// <value>Allow callbacks to loopback, private, link-local and other non-public addresses; default false.</value>
     public bool AllowPrivateNetworks { get; set; }
+
+    /// <value>
+    /// Ports a callback may use: a comma-separated list, or <c>*</c> for any. Default <c>80,443</c>, so a callback cannot
+    /// reach other services (SSH, Redis, admin ports) of a public host.
+    /// </value>
+    [RegularExpression(@"^\s*(\*|\d{1,5}(\s*,\s*\d{1,5})*)\s*$", ErrorMessage = "Downloads:Webhooks:AllowedPorts must be a comma-separated list of ports, or *.")]
+    public string AllowedPorts { get; set; } = "80,443";
+
+    /// <summary>Whether a callback may use <paramref name="port"/>.</summary>
+    public bool AllowsPort(int port) =>
+        AllowedPorts.Trim() == "*"
+        || AllowedPorts.Split(',', StringSplitOptions.TrimEntries).Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <value>Sends of one delivery before it is recorded as failed; default 6.</value>
     [Range(1, 20)]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
@@ -5,8 +6,8 @@ using Polly.Timeout;
 
 namespace Downloads.Jobs.Webhooks;
 
-/// <summary>One POST of a delivery, signed over exactly <see cref="Body"/>.</summary>
-public sealed record WebhookRequest(Uri Url, string EventName, Guid DeliveryId, string Signature, byte[] Body);
+/// <summary>One POST of a delivery, signed over exactly <see cref="Body"/> at <see cref="Timestamp"/>.</summary>
+public sealed record WebhookRequest(Uri Url, string EventName, Guid DeliveryId, DateTimeOffset Timestamp, string Signature, byte[] Body);
 
 /// <summary>How one attempt ended.</summary>
 public enum WebhookAttemptOutcome
@@ -39,7 +40,9 @@ public sealed partial class WebhookSender(HttpClient http, TimeProvider timeProv
         ArgumentNullException.ThrowIfNull(request);
         using var message = new HttpRequestMessage(HttpMethod.Post, request.Url);
         message.Headers.TryAddWithoutValidation(WebhookSigner.EventHeader, request.EventName);
-        message.Headers.TryAddWithoutValidation(WebhookSigner.DeliveryHeader, request.DeliveryId.ToString("D"));
+        message.Headers.TryAddWithoutValidation(WebhookSigner.IdHeader, request.DeliveryId.ToString("D"));
+        message.Headers.TryAddWithoutValidation(
+            WebhookSigner.TimestampHeader, request.Timestamp.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
         message.Headers.TryAddWithoutValidation(WebhookSigner.SignatureHeader, request.Signature);
         message.Headers.UserAgent.ParseAdd(UserAgent);
         message.Content = new ByteArrayContent(request.Body);

@@ -1,35 +1,43 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Downloads.Contracts;
+using Downloads.Jobs.Access;
 using Microsoft.Extensions.Options;
+using StandardWebhooks;
 
 namespace Downloads.Jobs.Webhooks;
 
 /// <summary>
-/// <c>X-Downloads-Signature: t={unix seconds},v1={hex HMAC-SHA256(secret, "{t}.{raw body}")}</c>, and the other
-/// names a delivery carries. docs/webhooks.md tells consumers how to check it.
+/// Signs deliveries as the Standard Webhooks specification says, with its maintained .NET library:
+/// <c>webhook-signature: v1,{base64 HMAC-SHA256(key, "{webhook-id}.{webhook-timestamp}.{raw body}")}</c>, the key
+/// being the base64 after <c>whsec_</c>. docs/webhooks.md shows consumers the official verifiers.
 /// </summary>
-public sealed class WebhookSigner(IOptions<WebhookOptions> options)
+public sealed class WebhookSigner(IOptions<WebhookOptions> options, IOptions<AuthOptions> auth)
 {
     public const string EventHeader = "X-Downloads-Event";
-    public const string DeliveryHeader = "X-Downloads-Delivery";
-    public const string SignatureHeader = "X-Downloads-Signature";
+    public const string IdHeader = "webhook-id";
+    public const string TimestampHeader = "webhook-timestamp";
+    public const string SignatureHeader = "webhook-signature";
 
     // Name-based UUIDs (RFC 9562 v5) of deliveries live under this namespace.
     private static readonly Guid DeliveryNamespace = new("0d6b3c57-54d4-4a36-9f0e-4e1c2a8b6f10");
 
-    private readonly byte[] _secret = Encoding.UTF8.GetBytes(options.Value.SigningSecret ?? WebhookOptions.DevelopmentSecret);
+    private readonly StandardWebhook _openMode = new(options.Value.SigningSecret ?? WebhookOptions.DevelopmentSecret);
 
-    /// <summary>The header value for <paramref name="body"/>, sent at <paramref name="timestamp"/>.</summary>
-    public string Sign(ReadOnlySpan<byte> body, DateTimeOffset timestamp)
+    // Each API key signs its own jobs' deliveries, so no receiver holds a secret that verifies another's.
+    private readonly Dictionary<string, StandardWebhook> _byApiKey = auth.Value.ApiKeys
+        .Where(k => k.Value.WebhookSecret is not null)
+        .ToDictionary(k => k.Key, k => new StandardWebhook(k.Value.WebhookSecret!), StringComparer.Ordinal);
+
+    /// <summary>
+    /// The <c>webhook-signature</c> value of <paramref name="body"/>, sent as delivery <paramref name="deliveryId"/> at
+    /// <paramref name="timestamp"/>, for a job of <paramref name="apiKeyName"/> (null: open mode); null when that key is
+    /// no longer configured, so nothing can sign for it.
+    /// </summary>
+    public string? Sign(string? apiKeyName, Guid deliveryId, DateTimeOffset timestamp, ReadOnlySpan<byte> body)
     {
-        var t = timestamp.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        var prefix = Encoding.ASCII.GetBytes($"{t}.");
-        var payload = new byte[prefix.Length + body.Length];
-        prefix.CopyTo(payload, 0);
-        body.CopyTo(payload.AsSpan(prefix.Length));
-        return $"t={t},v1={Convert.ToHexStringLower(HMACSHA256.HashData(_secret, payload))}";
+        var webhook = apiKeyName is null ? _openMode : _byApiKey.GetValueOrDefault(apiKeyName);
+        return webhook?.Sign(deliveryId.ToString("D"), timestamp, Encoding.UTF8.GetString(body));
     }
 
     /// <summary><c>job.completed</c>, <c>job.failed</c> or <c>job.cancelled</c>.</summary>

@@ -24,9 +24,10 @@ public sealed class WebhookTargetGuard(IOptions<WebhookOptions> options)
     public async Task<string?> CheckAtInitiateAsync(Uri callbackUrl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(callbackUrl);
+        var portRefusal = _options.AllowsPort(callbackUrl.Port) ? null : PortRefusalMessage(callbackUrl.Port);
         if (_options.AllowPrivateNetworks)
         {
-            return null;
+            return portRefusal;
         }
 
         IPAddress[] addresses;
@@ -38,10 +39,11 @@ public sealed class WebhookTargetGuard(IOptions<WebhookOptions> options)
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return null;
+            return portRefusal;
         }
 
-        return addresses.Any(IpAddressClassifier.IsForbidden) ? RefusalMessage : null;
+        // A forbidden address is the refusal that matters most, so it is the one named.
+        return addresses.Any(IpAddressClassifier.IsForbidden) ? RefusalMessage : portRefusal;
     }
 
     /// <summary>The <see cref="SocketsHttpHandler.ConnectCallback"/> of webhook requests.</summary>
@@ -49,6 +51,11 @@ public sealed class WebhookTargetGuard(IOptions<WebhookOptions> options)
     {
         ArgumentNullException.ThrowIfNull(context);
         var endPoint = context.DnsEndPoint;
+        if (!_options.AllowsPort(endPoint.Port))
+        {
+            throw new WebhookTargetRefusedException($"{endPoint.Host}: {PortRefusalMessage(endPoint.Port)}");
+        }
+
         var addresses = await ResolveAsync(endPoint.Host, cancellationToken);
         if (!_options.AllowPrivateNetworks && addresses.Any(IpAddressClassifier.IsForbidden))
         {
@@ -67,6 +74,9 @@ public sealed class WebhookTargetGuard(IOptions<WebhookOptions> options)
             throw;
         }
     }
+
+    private string PortRefusalMessage(int port) =>
+        $"must use an allowed port ({_options.AllowedPorts}, Downloads:Webhooks:AllowedPorts), not {port}";
 
     public const string RefusalMessage =
         "must not resolve to a loopback, private, link-local or otherwise non-public address";

@@ -20,7 +20,7 @@ internal static class WebhooksServiceCollectionExtensions
     {
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<WebhookOptions>>(sp => new SigningSecretValidator<WebhookOptions>(
-            sp.GetRequiredService<IHostEnvironment>(), SigningSecretSetting, o => o.SigningSecret));
+            sp.GetRequiredService<IHostEnvironment>(), SigningSecretSetting, o => o.SigningSecret, WebhookSecretRule.Check));
 
         // Wherever the service has Redis (a registered connection), delivery states live there, shared by every node.
         services.TryAddSingleton<IWebhookDeliveryStore>(sp => sp.GetService<IConnectionMultiplexer>() is { } redis
@@ -37,6 +37,8 @@ internal static class WebhooksServiceCollectionExtensions
             {
                 // A redirect would lead past the guard's decision; a 3xx is an answer, and not a 2xx.
                 AllowAutoRedirect = false,
+                // Straight to the vetted address: through HTTP(S)_PROXY the guard would vet the proxy, not the target.
+                UseProxy = false,
                 UseCookies = false,
                 ConnectCallback = sp.GetRequiredService<WebhookTargetGuard>().ConnectAsync,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),

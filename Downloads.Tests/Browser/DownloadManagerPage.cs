@@ -91,6 +91,12 @@ public sealed class JobCard(Guid jobId, ILocator card)
 
     public ILocator CancelButton => card.GetByTestId("cancel-button");
 
+    public ILocator DownloadAllLink => card.GetByTestId("download-all-link");
+
+    public ILocator RetryButton => card.GetByTestId("retry-button");
+
+    public ILocator RetryOf => card.GetByTestId("job-retry-of");
+
     public ILocator FileRows => card.GetByTestId("file-row");
 
     public ILocator FileRow(long fileId) => card.Locator($"[data-testid='file-row'][data-file-id='{fileId}']");

@@ -11,7 +11,7 @@ namespace Downloads.Tests.Infrastructure;
 public class DownloadsApplication : WebApplicationFactory<Program>
 {
     /// <summary>The <c>Downloads:Webhooks:SigningSecret</c> every test app runs with.</summary>
-    public const string WebhookSecret = "test-webhook-signing-secret-0123456789";
+    public const string WebhookSecret = "whsec_ZG93bmxvYWRzLXRlc3Qtd2ViaG9vay1zaWduaW5nLWtleS0wMTIzNA==";
 
     private readonly Dictionary<string, string?> _settings = new(Defaults);
 

@@ -47,24 +47,36 @@ public sealed class JobEventRecorder : IAsyncDisposable
 
     public IReadOnlyList<JobEvent> Applied { get { lock (_gate) { return [.. _applied]; } } }
 
-    public static HubConnection Build(Uri hubUrl, HttpTransportType transport) =>
+    /// <summary>A connection to <paramref name="hubUrl"/>; with <paramref name="accessToken"/>, sent as SignalR clients send theirs.</summary>
+    public static HubConnection Build(Uri hubUrl, HttpTransportType transport, string? accessToken = null) =>
         new HubConnectionBuilder()
-            .WithUrl(hubUrl, transport)
+            .WithUrl(hubUrl, options =>
+            {
+                options.Transports = transport;
+                if (accessToken is not null)
+                {
+                    options.AccessTokenProvider = () => Task.FromResult<string?>(accessToken);
+                }
+            })
             .AddJsonProtocol(options => DownloadsJson.Configure(options.PayloadSerializerOptions))
             .Build();
 
     /// <summary>Connects to <c>/ws/download/{job_id}</c>: subscribed at once.</summary>
-    public static async Task<JobEventRecorder> FollowAsync(Uri baseAddress, Guid jobId, HttpTransportType transport)
+    public static Task<JobEventRecorder> FollowAsync(Uri baseAddress, Guid jobId, HttpTransportType transport) =>
+        FollowUrlAsync(new Uri(baseAddress, $"/ws/download/{jobId}"), jobId, transport);
+
+    /// <summary>Connects to <paramref name="hubUrl"/> (an initiate answer's <c>hub_url</c>, its query included): subscribed at once.</summary>
+    public static async Task<JobEventRecorder> FollowUrlAsync(Uri hubUrl, Guid jobId, HttpTransportType transport)
     {
-        var recorder = new JobEventRecorder(Build(new Uri(baseAddress, $"/ws/download/{jobId}"), transport), jobId);
+        var recorder = new JobEventRecorder(Build(hubUrl, transport), jobId);
         await recorder.Connection.StartAsync().DefaultTimeout();
         return recorder;
     }
 
-    /// <summary>Connects to <c>/ws/download</c> and calls <c>Subscribe</c>.</summary>
-    public static async Task<JobEventRecorder> SubscribeAsync(Uri baseAddress, Guid jobId, HttpTransportType transport)
+    /// <summary>Connects to <c>/ws/download</c> (with <paramref name="accessToken"/> if given) and calls <c>Subscribe</c>.</summary>
+    public static async Task<JobEventRecorder> SubscribeAsync(Uri baseAddress, Guid jobId, HttpTransportType transport, string? accessToken = null)
     {
-        var recorder = new JobEventRecorder(Build(new Uri(baseAddress, "/ws/download"), transport), jobId);
+        var recorder = new JobEventRecorder(Build(new Uri(baseAddress, "/ws/download"), transport, accessToken), jobId);
         await recorder.Connection.StartAsync().DefaultTimeout();
         await recorder.Connection.InvokeAsync("Subscribe", jobId.ToString()).DefaultTimeout();
         return recorder;

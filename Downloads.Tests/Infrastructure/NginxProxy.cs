@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -62,7 +60,7 @@ public sealed partial class NginxProxy : IAsyncDisposable
         string template, IReadOnlyDictionary<string, string> variables, Func<string, string, string>? edit = null)
     {
         var nginx = FindNginx();
-        var port = FreeLoopbackPort();
+        var port = LoopbackServers.FreePort();
         var values = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["PROXY_READ_TIMEOUT"] = "60s",
@@ -154,28 +152,8 @@ public sealed partial class NginxProxy : IAsyncDisposable
             : throw new InvalidOperationException($"{template} uses ${{{match.Groups[1].Value}}}, which the test did not set."));
     }
 
-    private async Task WaitUntilListeningAsync(int port)
-    {
-        using var deadline = new CancellationTokenSource(TestTimeouts.Default);
-        while (true)
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"nginx exited with {_process.ExitCode}:\n{Diagnostics}");
-            }
-
-            try
-            {
-                using var tcp = new TcpClient();
-                await tcp.ConnectAsync(IPAddress.Loopback, port, deadline.Token);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(20, deadline.Token);
-            }
-        }
-    }
+    private Task WaitUntilListeningAsync(int port) =>
+        LoopbackServers.WaitUntilListeningAsync(port, () => _process.HasExited ? $"nginx exited with {_process.ExitCode}:\n{Diagnostics}" : null);
 
     private static string FindNginx()
     {
@@ -184,13 +162,6 @@ public sealed partial class NginxProxy : IAsyncDisposable
             .FirstOrDefault(File.Exists);
         return path ?? throw new InvalidOperationException(
             "nginx is not installed; the proxy tests run a real one. Install it (apt-get install nginx; ./test.sh does).");
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private void Append(string? line)

@@ -50,7 +50,7 @@ public sealed class RedisDeployment(RedisServer redis) : IAsyncDisposable
     /// <summary>A node as a separate process on a port of its own, and a client of its HTTP endpoints (health, API).</summary>
     public (ServiceProcess Process, HttpClient Http) ProcessWithHttp(string role)
     {
-        var address = $"http://127.0.0.1:{RedisServer.FreePort()}";
+        var address = $"http://127.0.0.1:{LoopbackServers.FreePort()}";
         var process = ServiceProcess.Start(new Dictionary<string, string?>(_settings) { ["Downloads:Role"] = role, ["ASPNETCORE_URLS"] = address });
         _nodes.Add(process);
         return (process, new HttpClient { BaseAddress = new Uri(address) });

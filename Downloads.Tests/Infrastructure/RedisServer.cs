@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Downloads.Tests.Infrastructure;
 
@@ -43,7 +41,7 @@ public sealed class RedisServer : IAsyncDisposable
     /// </summary>
     public static async Task<RedisServer> StartPrivateAsync(bool durable = false)
     {
-        var port = FreePort();
+        var port = LoopbackServers.FreePort();
         var dataDirectory = durable ? Directory.CreateTempSubdirectory("downloads-redis-").FullName : null;
         var server = new RedisServer($"127.0.0.1:{port}", port, null, dataDirectory);
         await server.StartAsync();
@@ -77,8 +75,8 @@ public sealed class RedisServer : IAsyncDisposable
         };
         _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
         _process.BeginOutputReadLine();
-        WatchForTestRunEnd(_process.Id);
-        await WaitUntilAnswersAsync();
+        LoopbackServers.StopWithTestRun(_process.Id, $":{Port}");
+        await LoopbackServers.WaitUntilListeningAsync(Port);
     }
 
     public async ValueTask DisposeAsync()
@@ -87,24 +85,6 @@ public sealed class RedisServer : IAsyncDisposable
         if (_dataDirectory is not null)
         {
             Directory.Delete(_dataDirectory, recursive: true);
-        }
-    }
-
-    private async Task WaitUntilAnswersAsync()
-    {
-        using var deadline = new CancellationTokenSource(TestTimeouts.Default);
-        while (true)
-        {
-            try
-            {
-                using var tcp = new TcpClient();
-                await tcp.ConnectAsync(IPAddress.Loopback, Port, deadline.Token);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50, deadline.Token);
-            }
         }
     }
 
@@ -122,24 +102,7 @@ public sealed class RedisServer : IAsyncDisposable
                 $"{EndpointVariable} is not set: CI must start Redis for the tests (see ./test.sh), e.g. {EndpointVariable}=127.0.0.1:6390.");
         }
 
-        // The test run's own server goes with the test run (see WatchForTestRunEnd).
+        // The test run's own server goes with the test run (see LoopbackServers.StopWithTestRun).
         return await StartPrivateAsync();
-    }
-
-    // The test host may be ended without running exit handlers: a watchdog takes this server down with it
-    // (checking first that the pid is still this server, not a reused one).
-    private void WatchForTestRunEnd(int serverPid)
-    {
-        var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; "
-            + $"tr '\\0' ' ' < /proc/{serverPid}/cmdline 2>/dev/null | grep -q ':{Port}' && kill {serverPid}";
-        using var watchdog = Process.Start(new ProcessStartInfo("bash", ["-c", script]) { UseShellExecute = false });
-    }
-
-    /// <summary>A loopback port free at the time of the call.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

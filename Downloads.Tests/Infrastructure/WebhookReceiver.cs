@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -88,23 +87,6 @@ public sealed class WebhookReceiver : IAsyncDisposable
         await _app.StopAsync().DefaultTimeout();
         await _app.DisposeAsync();
         _stopping.Dispose();
-    }
-
-    /// <summary>Checks <c>X-Downloads-Signature</c> the way docs/webhooks.md tells consumers to.</summary>
-    public static bool SignatureIsValid(ReceivedWebhook webhook, string secret)
-    {
-        var parts = webhook.Header("X-Downloads-Signature").Split(',')
-            .Select(p => p.Split('=', 2))
-            .Where(p => p.Length == 2)
-            .ToDictionary(p => p[0], p => p[1]);
-        if (!parts.TryGetValue("t", out var t) || !parts.TryGetValue("v1", out var v1))
-        {
-            return false;
-        }
-
-        var signed = Encoding.UTF8.GetBytes($"{t}.").Concat(webhook.Body).ToArray();
-        var expected = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed));
-        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(v1));
     }
 
     private async Task HandleAsync(HttpContext context)

@@ -12,15 +12,17 @@ public sealed class ApiDocsTests : IClassFixture<DownloadsApplication>
     public ApiDocsTests(DownloadsApplication app) => _http = app.CreateApiClient();
 
     [Theory]
-    [InlineData("/v1/download/initiate", "post", new[] { "202", "400", "413", "415", "422", "429" })]
-    [InlineData("/v1/download/status/{jobId}", "get", new[] { "200", "400", "404" })]
+    [InlineData("/v1/download/initiate", "post", new[] { "202", "400", "401", "413", "415", "422", "429" })]
+    [InlineData("/v1/download/status/{jobId}", "get", new[] { "200", "400", "401", "404" })]
     [InlineData("/v1/download/result/{jobId}", "get", new[] { "200", "202", "404" })]
     [InlineData("/v1/download/{jobId}", "delete", new[] { "202", "404", "409" })]
     [InlineData("/v1/download/{jobId}/pause", "post", new[] { "202", "404", "409" })]
     [InlineData("/v1/download/{jobId}/resume", "post", new[] { "202", "404", "409" })]
-    [InlineData("/v1/download/events/{jobId}", "get", new[] { "200", "404" })]
-    [InlineData("/v1/download/check", "post", new[] { "200", "400" })]
+    [InlineData("/v1/download/events/{jobId}", "get", new[] { "200", "401", "404", "429" })]
+    [InlineData("/v1/download/check", "post", new[] { "200", "400", "401", "413" })]
     [InlineData("/v1/files/{fileId}", "get", new[] { "200", "206", "403", "410" })]
+    [InlineData("/v1/download/{jobId}/retry", "post", new[] { "202", "400", "404", "409", "429" })]
+    [InlineData("/v1/archives/{jobId}", "get", new[] { "200", "400", "403", "404", "410" })]
     public async Task The_document_lists_each_contract_route_with_its_answers(string path, string method, string[] statuses)
     {
         var document = await DocumentAsync();
@@ -37,6 +39,17 @@ public sealed class ApiDocsTests : IClassFixture<DownloadsApplication>
             responses.GetProperty(problem).GetProperty("content").TryGetProperty("application/problem+json", out _)
                 .Should().BeTrue($"{method} {path} {problem} is a problem+json answer");
         }
+    }
+
+    [Fact]
+    public async Task The_document_declares_the_bearer_security_scheme()
+    {
+        var document = await DocumentAsync();
+
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer");
+        scheme.GetProperty("type").GetString().Should().Be("http");
+        scheme.GetProperty("scheme").GetString().Should().Be("bearer");
+        document.GetProperty("security")[0].TryGetProperty("bearer", out _).Should().BeTrue();
     }
 
     [Fact]

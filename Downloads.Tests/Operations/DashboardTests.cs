@@ -1,12 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Downloads.Api.Operations;
 using Downloads.Tests.Infrastructure;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Hosting.Internal;
-using Microsoft.Extensions.Options;
+using System.Text.RegularExpressions;
 
 namespace Downloads.Tests.Operations;
 
@@ -35,31 +31,66 @@ public sealed class DashboardTests
     }
 
     [Theory]
-    [InlineData("Production", false, "127.0.0.1", null, true)]
-    [InlineData("Production", false, "203.0.113.9", null, false)]
-    [InlineData("Development", false, "203.0.113.9", null, false)]
-    [InlineData("Production", true, "127.0.0.1", null, false)]
-    [InlineData("Production", true, "203.0.113.9", "ops:secret-password", true)]
-    [InlineData("Development", true, "127.0.0.1", null, true)]
-    [InlineData("Development", true, "203.0.113.9", null, false)]
-    public void The_filter_admits_local_requests_without_credentials_and_remote_ones_only_with_them(
-        string environment, bool credentialsConfigured, string remoteAddress, string? credentials, bool admitted)
+    [InlineData("Production", false, null, null, HttpStatusCode.Unauthorized)]
+    [InlineData("Production", false, "203.0.113.9", null, HttpStatusCode.Unauthorized)]
+    [InlineData("Development", false, null, null, HttpStatusCode.OK)]
+    [InlineData("Development", false, "203.0.113.9", null, HttpStatusCode.Unauthorized)]
+    [InlineData("Production", true, null, null, HttpStatusCode.Unauthorized)]
+    [InlineData("Production", true, "203.0.113.9", "ops:secret-password", HttpStatusCode.OK)]
+    [InlineData("Development", true, null, null, HttpStatusCode.OK)]
+    [InlineData("Development", true, "203.0.113.9", null, HttpStatusCode.Unauthorized)]
+    [InlineData("Development", true, "203.0.113.9", "ops:secret-password", HttpStatusCode.OK)]
+    public async Task Local_requests_need_no_credentials_in_development_only_and_remote_ones_always_do(
+        string environment, bool credentialsConfigured, string? forwardedFor, string? credentials, HttpStatusCode expected)
     {
-        var options = new DashboardAccessOptions
+        await using var app = new DownloadsApplication()
+            .InEnvironment(environment)
+            .With("Downloads:Dashboard:Username", credentialsConfigured ? "ops" : null)
+            .With("Downloads:Dashboard:Password", credentialsConfigured ? "secret-password" : null);
+        var http = app.CreateApiClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/hangfire");
+        if (forwardedFor is not null)
         {
-            Username = credentialsConfigured ? "ops" : null,
-            Password = credentialsConfigured ? "secret-password" : null,
-        };
-        var filter = new DashboardAuthorizationFilter(Options.Create(options), new HostingEnvironment { EnvironmentName = environment });
-        var http = new DefaultHttpContext();
-        http.Connection.RemoteIpAddress = IPAddress.Parse(remoteAddress);
-        http.Connection.LocalIpAddress = IPAddress.Parse("10.0.0.2");
-        if (credentials is not null)
-        {
-            http.Request.Headers.Authorization = $"Basic {Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials))}";
+            // Through the trusted (loopback) proxy: the client's address is the forwarded one.
+            request.Headers.Add("X-Forwarded-For", forwardedFor);
         }
 
-        filter.Authorize(http).Should().Be(admitted);
+        if (credentials is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        }
+
+        using var response = await http.SendAsync(request).DefaultTimeout();
+
+        response.StatusCode.Should().Be(expected);
+    }
+
+    [Fact]
+    public async Task A_dashboard_command_without_an_antiforgery_token_is_refused()
+    {
+        await using var app = new DownloadsApplication().With("Downloads:Dashboard:ReadOnly", "false");
+        var http = app.CreateApiClient();
+
+        using var requeue = await http.PostAsync("/hangfire/jobs/succeeded/requeue", new FormUrlEncodedContent([])).DefaultTimeout();
+
+        requeue.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+    }
+
+    [Theory]
+    [InlineData("Production", true)]
+    [InlineData("Development", false)]
+    public async Task The_dashboard_is_read_only_by_default_outside_development(string environment, bool readOnly)
+    {
+        await using var app = new DownloadsApplication()
+            .InEnvironment(environment)
+            .With("Downloads:Dashboard:Username", "ops")
+            .With("Downloads:Dashboard:Password", "secret-password");
+        var http = app.CreateApiClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String("ops:secret-password"u8.ToArray()));
+
+        using var requeue = await PostCommandAsync(http, "/hangfire/jobs/succeeded/requeue");
+
+        requeue.StatusCode.Should().Be(readOnly ? HttpStatusCode.Unauthorized : HttpStatusCode.UnprocessableEntity);
     }
 
     [Fact]
@@ -83,7 +114,7 @@ public sealed class DashboardTests
         await using var app = new DownloadsApplication().With("Downloads:Dashboard:ReadOnly", readOnly ? "true" : "false");
         var http = app.CreateApiClient();
 
-        using var requeue = await http.PostAsync("/hangfire/jobs/succeeded/requeue", new FormUrlEncodedContent([])).DefaultTimeout();
+        using var requeue = await PostCommandAsync(http, "/hangfire/jobs/succeeded/requeue");
 
         if (readOnly)
         {
@@ -94,6 +125,18 @@ public sealed class DashboardTests
             // The command is considered, and refused only for naming no job.
             requeue.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
         }
+    }
+
+    // A command as the dashboard's own page posts it: with the antiforgery token the page carries (and its cookie).
+    private static async Task<HttpResponseMessage> PostCommandAsync(HttpClient http, string path)
+    {
+        var page = await http.GetStringAsync("/hangfire").DefaultTimeout();
+        var header = Regex.Match(page, "<meta name=\"csrf-header\" content=\"([^\"]+)\"").Groups[1].Value;
+        var token = Regex.Match(page, "<meta name=\"csrf-token\" content=\"([^\"]+)\"").Groups[1].Value;
+        header.Should().NotBeEmpty("the dashboard page carries its antiforgery token");
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent([]) };
+        request.Headers.Add(WebUtility.HtmlDecode(header), WebUtility.HtmlDecode(token));
+        return await http.SendAsync(request).DefaultTimeout();
     }
 
     private static Task<HttpResponseMessage> SendAsync(HttpClient http, string path, string credentials)

@@ -31,7 +31,7 @@ public sealed class PublishTests
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
                 ["Downloads__Links__SigningKey"] = "publish-test-link-key-0123456789abcdef",
-                ["Downloads__Webhooks__SigningSecret"] = "publish-test-webhook-secret-0123456789",
+                ["Downloads__Webhooks__SigningSecret"] = "whsec_cHVibGlzaC10ZXN0LXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3",
             });
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
 

@@ -16,6 +16,7 @@ public sealed class WebhookCrashTests
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var deployment = WorkerCrashTests.Deployment(await RedisServer.Shared, invisibilitySeconds)
             .With("Downloads:Webhooks:AllowPrivateNetworks", "true")
+            .With("Downloads:Webhooks:AllowedPorts", "*")
             .With("Downloads:Webhooks:RetryBaseDelayMs", "20")
             // The first attempt hangs on the receiver until the worker dies, never timing out before.
             .With("Downloads:Webhooks:AttemptTimeoutMs", "120000");
@@ -36,7 +37,7 @@ public sealed class WebhookCrashTests
         delivered.Webhook!.LastStatusCode.Should().Be(200);
         var received = receiver.Received("/crash");
         received.Should().HaveCount(2, "the interrupted attempt, then the one acknowledged; nothing after it");
-        received.Select(r => r.Header("X-Downloads-Delivery")).Distinct().Should().ContainSingle();
+        received.Select(r => r.Header("webhook-id")).Distinct().Should().ContainSingle();
         received.Select(r => r.Header("X-Downloads-Event")).Should().AllBe("job.completed");
     }
 }

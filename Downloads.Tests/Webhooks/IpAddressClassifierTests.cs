@@ -35,6 +35,11 @@ public sealed class IpAddressClassifierTests
     [InlineData("64:ff9b::10.0.0.1")]
     [InlineData("2002:0a00:0001::1")]
     [InlineData("2001:db8::1")]
+    [InlineData("168.63.129.16")]
+    [InlineData("::ffff:168.63.129.16")]
+    [InlineData("64:ff9b:1::1")]
+    [InlineData("64:ff9b:1:ffff::8.8.8.8")]
+    [InlineData("::ffff:192.168.1.1")]
     public void Non_public_addresses_are_forbidden(string address) =>
         IpAddressClassifier.IsForbidden(IPAddress.Parse(address)).Should().BeTrue();
 
@@ -52,6 +57,7 @@ public sealed class IpAddressClassifierTests
     [InlineData("::ffff:8.8.8.8")]
     [InlineData("64:ff9b::8.8.8.8")]
     [InlineData("2002:0808:0808::1")]
+    [InlineData("168.63.129.17")]
     public void Public_addresses_are_allowed(string address) =>
         IpAddressClassifier.IsForbidden(IPAddress.Parse(address)).Should().BeFalse();
 }

@@ -31,7 +31,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         status.Webhook.Should().Be(new WebhookState(WebhookStatus.Delivered, 3, 200));
         await AssertNoMoreRequestsAsync("/retry", expected: 3);
         var received = _receiver.Received("/retry");
-        received.Select(r => r.Header("X-Downloads-Delivery")).Distinct().Should().ContainSingle()
+        received.Select(r => r.Header("webhook-id")).Distinct().Should().ContainSingle()
             .Which.Should().Be(WebhookSigner.DeliveryId(job.JobId).ToString("D"));
         received.Should().OnlyContain(r => r.Header("X-Downloads-Event") == "job.completed");
     }
@@ -95,7 +95,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
 
         // The first attempt timed out, so it has no status code; the second one was acknowledged.
         status.Webhook.Should().Be(new WebhookState(WebhookStatus.Delivered, 2, 200));
-        _receiver.Received("/slow").Select(r => r.Header("X-Downloads-Delivery")).Distinct().Should().ContainSingle();
+        _receiver.Received("/slow").Select(r => r.Header("webhook-id")).Distinct().Should().ContainSingle();
     }
 
     [Fact]

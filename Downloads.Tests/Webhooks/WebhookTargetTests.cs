@@ -41,6 +41,35 @@ public sealed class WebhookTargetTests : IClassFixture<WebhookTargetTests.Defaul
         problem.GetProperty("errors").GetProperty("callback_url")[0].GetString().Should().Be(WebhookTargetGuard.RefusalMessage);
     }
 
+    [Theory]
+    [InlineData("https://8.8.8.8:8443/hook", 8443)]
+    [InlineData("http://8.8.8.8:22/", 22)]
+    [InlineData("http://8.8.8.8:6379/", 6379)]
+    public async Task Ports_other_than_80_and_443_are_refused_at_initiate(string callbackUrl, int port)
+    {
+        using var response = await _api.PostJsonAsync(
+            "/v1/download/initiate", $$"""{ "file_ids": [70000], "callback_url": "{{callbackUrl}}" }""");
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var problem = await DownloadsApi.ProblemAsync(response);
+        problem.GetProperty("errors").GetProperty("callback_url")[0].GetString().Should().Contain($"not {port}");
+    }
+
+    [Fact]
+    public void The_webhook_client_connects_directly_whatever_HTTP_PROXY_or_HTTPS_PROXY_say()
+    {
+        var factory = _app.Services.GetRequiredService<IHttpMessageHandlerFactory>();
+
+        var handler = factory.CreateHandler(nameof(WebhookSender));
+        while (handler is DelegatingHandler delegating)
+        {
+            handler = delegating.InnerHandler!;
+        }
+
+        // With UseProxy the guard's ConnectCallback would be handed the proxy's address, not the callback's.
+        handler.Should().BeOfType<SocketsHttpHandler>().Which.UseProxy.Should().BeFalse();
+    }
+
     [Fact]
     public async Task A_target_refused_at_delivery_is_recorded_as_failed_without_retries()
     {
@@ -48,7 +77,7 @@ public sealed class WebhookTargetTests : IClassFixture<WebhookTargetTests.Defaul
         await using var receiver = await WebhookReceiver.StartAsync();
         var url = receiver.Url("/late");
         var commands = _app.Services.GetRequiredService<DownloadJobCommands>();
-        var outcome = await commands.InitiateAsync(WebhookTestApps.OneFile, url, _app.BaseAddress.ToString(), null, CancellationToken.None);
+        var outcome = await commands.InitiateAsync(WebhookTestApps.OneFile, url, _app.BaseAddress.ToString(), null, null, CancellationToken.None);
 
         var status = await _api.WaitForAsync(outcome.JobId, s => s.Webhook?.Status != WebhookStatus.Pending);
 

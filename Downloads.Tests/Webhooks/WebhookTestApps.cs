@@ -9,6 +9,7 @@ internal static class WebhookTestApps
 
     public static DownloadsApplication Create() => new DownloadsApplication()
         .With("Downloads:Webhooks:AllowPrivateNetworks", "true")
+        .With("Downloads:Webhooks:AllowedPorts", "*")
         .With("Downloads:Webhooks:RetryBaseDelayMs", "20")
         .With("Downloads:Webhooks:AttemptTimeoutMs", "2000");
 }

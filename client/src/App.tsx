@@ -183,6 +183,22 @@ function JobCard({ job, actions }: { job: DownloadView; actions: UseDownloads })
           <button type="button" className="danger" data-testid="cancel-button" disabled={!job.canCancel} onClick={() => void actions.cancel(job.jobId)}>
             {job.busy === 'cancel' ? 'Cancelling…' : 'Cancel'}
           </button>
+          {job.archiveUrl && (
+            <a className="button" data-testid="download-all-link" href={job.archiveUrl} download title="One ZIP of the completed files">
+              Download all
+            </a>
+          )}
+          {(job.canRetry || job.busy === 'retry') && (
+            <button
+              type="button"
+              data-testid="retry-button"
+              disabled={!job.canRetry}
+              onClick={() => void actions.retry(job.jobId)}
+              title="Start a new job of the failed files"
+            >
+              {job.busy === 'retry' ? 'Retrying…' : 'Retry failed'}
+            </button>
+          )}
           {job.ended && (
             <button type="button" data-testid="dismiss-button" onClick={() => actions.dismiss(job.jobId)}>
               Dismiss
@@ -222,6 +238,14 @@ function JobCard({ job, actions }: { job: DownloadView; actions: UseDownloads })
           <dt>Links expire</dt>
           <dd data-testid="job-expires">{expires}</dd>
         </div>
+        {job.retryOf && (
+          <div>
+            <dt>Retry of</dt>
+            <dd data-testid="job-retry-of" title={job.retryOf}>
+              Job <code>{shortId(job.retryOf)}</code>
+            </dd>
+          </div>
+        )}
         {job.webhook && (
           <div>
             <dt>Webhook</dt>

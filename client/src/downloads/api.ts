@@ -21,9 +21,17 @@ export class ApiError extends Error {
 export interface DownloadsApi {
   initiate(fileIds: number[], callbackUrl?: string): Promise<InitiateResponse>;
   getStatus(statusUrl: string): Promise<StatusDocument>;
-  cancel(jobId: string): Promise<StatusDocument>;
-  pause(jobId: string): Promise<StatusDocument>;
-  resume(jobId: string): Promise<StatusDocument>;
+  cancel(jobId: string, accessToken?: string | null): Promise<StatusDocument>;
+  pause(jobId: string, accessToken?: string | null): Promise<StatusDocument>;
+  resume(jobId: string, accessToken?: string | null): Promise<StatusDocument>;
+  /** A new job of the ended job's failed files (all of them without `fileIds`). */
+  retry(jobId: string, fileIds?: number[], accessToken?: string | null): Promise<InitiateResponse>;
+}
+
+/** `url` with the job's access token as `?access_token=` (how the service takes it from browsers), if there is one. */
+export function withAccessToken(url: string, accessToken?: string | null): string {
+  if (!accessToken) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(accessToken)}`;
 }
 
 export function statusUrlFor(jobId: string): string {
@@ -104,14 +112,21 @@ export function createApi(fetchImpl?: FetchLike): DownloadsApi {
     getStatus(statusUrl) {
       return request<StatusDocument>(statusUrl);
     },
-    cancel(jobId) {
-      return request<StatusDocument>(`/v1/download/${encodeURIComponent(jobId)}`, { method: 'DELETE' });
+    cancel(jobId, accessToken) {
+      return request<StatusDocument>(withAccessToken(`/v1/download/${encodeURIComponent(jobId)}`, accessToken), { method: 'DELETE' });
     },
-    pause(jobId) {
-      return request<StatusDocument>(`/v1/download/${encodeURIComponent(jobId)}/pause`, { method: 'POST' });
+    pause(jobId, accessToken) {
+      return request<StatusDocument>(withAccessToken(`/v1/download/${encodeURIComponent(jobId)}/pause`, accessToken), { method: 'POST' });
     },
-    resume(jobId) {
-      return request<StatusDocument>(`/v1/download/${encodeURIComponent(jobId)}/resume`, { method: 'POST' });
+    resume(jobId, accessToken) {
+      return request<StatusDocument>(withAccessToken(`/v1/download/${encodeURIComponent(jobId)}/resume`, accessToken), { method: 'POST' });
+    },
+    retry(jobId, fileIds, accessToken) {
+      return request<InitiateResponse>(withAccessToken(`/v1/download/${encodeURIComponent(jobId)}/retry`, accessToken), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(fileIds ? { file_ids: fileIds } : {}),
+      });
     },
   };
 }

@@ -96,6 +96,12 @@ export class DownloadsClient {
     this.snapshot = { jobs: [], mode: this.mode, transport: this.transportLabel() };
   }
 
+  /** A token of a followed job, for the hub connection itself (where the service requires API keys it needs one). */
+  connectionAccessToken = (): string | undefined => {
+    for (const job of this.jobs.values()) if (job.accessToken && isFollowed(job)) return job.accessToken;
+    return undefined;
+  };
+
   // ---- store interface -------------------------------------------------------------------
 
   subscribe = (listener: () => void): (() => void) => {
@@ -159,11 +165,34 @@ export class DownloadsClient {
 
   /** Starts a job; throws ApiError (problem details) when the service refuses it. */
   async startJob(fileIds: number[], callbackUrl?: string): Promise<JobState> {
-    const response: InitiateResponse = await this.api.initiate(fileIds, callbackUrl);
+    return this.trackStarted(await this.api.initiate(fileIds, callbackUrl));
+  }
+
+  /** Starts a new job of the failed files of an ended one; the ended job stays in the list as it was. */
+  async retryFailed(jobId: string): Promise<JobState | null> {
+    if (!this.jobs.has(jobId)) return null;
+    this.commit(jobId, (job) => ({ ...job, busy: 'retry', error: null }));
+    try {
+      const started = this.trackStarted(await this.api.retry(jobId, undefined, this.jobs.get(jobId)?.accessToken));
+      this.commit(jobId, (job) => ({ ...job, busy: null }));
+      return started;
+    } catch (error) {
+      const message = describeError(error).join(' ');
+      this.commit(jobId, (job) => ({ ...job, busy: null, error: message }));
+      return null;
+    }
+  }
+
+  private trackStarted(response: InitiateResponse): JobState {
     const jobId = response.job_id.toLowerCase();
     this.startedHere.add(jobId);
     this.track(
-      { job_id: jobId, status_url: toLocalUrl(response.status_url), added_at: this.now() },
+      {
+        job_id: jobId,
+        status_url: toLocalUrl(response.status_url),
+        added_at: this.now(),
+        ...(response.access_token ? { access_token: response.access_token } : {}),
+      },
       true,
       { status: response.status, total: response.total_files },
     );
@@ -171,15 +200,15 @@ export class DownloadsClient {
   }
 
   cancel(jobId: string): Promise<void> {
-    return this.runAction(jobId, 'cancel', () => this.api.cancel(jobId));
+    return this.runAction(jobId, 'cancel', () => this.api.cancel(jobId, this.jobs.get(jobId)?.accessToken));
   }
 
   pause(jobId: string): Promise<void> {
-    return this.runAction(jobId, 'pause', () => this.api.pause(jobId));
+    return this.runAction(jobId, 'pause', () => this.api.pause(jobId, this.jobs.get(jobId)?.accessToken));
   }
 
   resume(jobId: string): Promise<void> {
-    return this.runAction(jobId, 'resume', () => this.api.resume(jobId));
+    return this.runAction(jobId, 'resume', () => this.api.resume(jobId, this.jobs.get(jobId)?.accessToken));
   }
 
   /** Removes a job from the list (and from every tab). */
@@ -198,7 +227,13 @@ export class DownloadsClient {
     if (this.jobs.has(entry.job_id) || this.disposed) return;
     this.jobs.set(
       entry.job_id,
-      createJobState({ jobId: entry.job_id, statusUrl: entry.status_url, addedAt: entry.added_at, ...initial }),
+      createJobState({
+        jobId: entry.job_id,
+        statusUrl: entry.status_url,
+        addedAt: entry.added_at,
+        accessToken: entry.access_token ?? null,
+        ...initial,
+      }),
     );
     if (persist) this.persist((list) => [entry, ...list.filter((e) => e.job_id !== entry.job_id)]);
     this.emit();
@@ -334,7 +369,15 @@ export class DownloadsClient {
     // gap) while it still holds them, else sends a snapshot. A job not known yet starts from a snapshot.
     const seq = this.jobs.get(jobId)?.seq ?? 0;
     try {
-      const answer = seq > 0 ? await hub.invoke('SubscribeFrom', jobId, seq) : await hub.invoke('Subscribe', jobId);
+      // A job handed over with an access token subscribes with it (the service may require it).
+      const token = this.jobs.get(jobId)?.accessToken;
+      const answer = token
+        ? seq > 0
+          ? await hub.invoke('SubscribeFromWithToken', jobId, seq, token)
+          : await hub.invoke('SubscribeWithToken', jobId, token)
+        : seq > 0
+          ? await hub.invoke('SubscribeFrom', jobId, seq)
+          : await hub.invoke('Subscribe', jobId);
       // The snapshot comes as an `update`; a server may also return it from the call.
       if (answer && typeof answer === 'object' && 'seq' in answer && 'job_id' in answer) {
         if ('progress' in answer) this.commit(jobId, (j) => applyStatusDocument(j, answer as StatusDocument, this.now()));

@@ -10,13 +10,13 @@ export const TRANSPORT_NAMES: readonly TransportName[] = ['WebSockets', 'ServerS
  * The hub methods the client calls: `Subscribe(job_id)` (answered with a snapshot), `SubscribeFrom(job_id, last_seq)`
  * (answered with the events after last_seq, or a snapshot when the server no longer has them) and `Unsubscribe(job_id)`.
  */
-export type HubMethod = 'Subscribe' | 'SubscribeFrom' | 'Unsubscribe';
+export type HubMethod = 'Subscribe' | 'SubscribeFrom' | 'SubscribeWithToken' | 'SubscribeFromWithToken' | 'Unsubscribe';
 
 export interface HubLike {
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** `lastSeq` goes with `SubscribeFrom` only. */
-  invoke(method: HubMethod, jobId: string, lastSeq?: number): Promise<unknown>;
+  /** After the job id: `SubscribeFrom` takes the last seq, `SubscribeWithToken` the job's access token, `SubscribeFromWithToken` both. */
+  invoke(method: HubMethod, jobId: string, ...args: (string | number)[]): Promise<unknown>;
   onUpdate(handler: (event: JobEvent) => void): void;
   onReconnecting(handler: (error?: Error) => void): void;
   onReconnected(handler: () => void): void;

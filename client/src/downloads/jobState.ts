@@ -35,6 +35,10 @@ export interface JobState {
   currentFile: number | null;
   results: FileResult[];
   webhook: WebhookState | null;
+  /** One ZIP of the completed files (from the status document once the job has ended). */
+  archiveUrl: string | null;
+  /** The job whose failed files this one retries. */
+  retryOf: string | null;
   /** Events received past a gap, ascending by seq, waiting for the missing ones. */
   pending: JobEvent[];
   /** When the current gap was first seen (or last re-synced); null without a gap. */
@@ -46,9 +50,11 @@ export interface JobState {
   /** Transport that last delivered state for this job. */
   transport: string | null;
   /** A REST action in flight. */
-  busy: 'pause' | 'resume' | 'cancel' | null;
+  busy: 'pause' | 'resume' | 'cancel' | 'retry' | null;
   /** Last action or load error to show on the card. */
   error: string | null;
+  /** The job's access token (sent with actions and hub subscriptions); null when none was given. */
+  accessToken: string | null;
 }
 
 export interface NewJob {
@@ -57,6 +63,7 @@ export interface NewJob {
   addedAt: number;
   status?: JobStatusValue;
   total?: number;
+  accessToken?: string | null;
 }
 
 const MAX_SAMPLES = 30;
@@ -66,6 +73,7 @@ export function createJobState(init: NewJob): JobState {
   return {
     jobId: init.jobId,
     statusUrl: init.statusUrl,
+    accessToken: init.accessToken ?? null,
     addedAt: init.addedAt,
     status: init.status ?? 'queued',
     seq: 0,
@@ -80,6 +88,8 @@ export function createJobState(init: NewJob): JobState {
     currentFile: null,
     results: [],
     webhook: null,
+    archiveUrl: null,
+    retryOf: null,
     pending: [],
     gapSince: null,
     samples: [],
@@ -209,6 +219,8 @@ export function applyStatusDocument(state: JobState, doc: StatusDocument, now: n
     percent: Math.max(state.percent, clampPercent(progress?.percent)),
     results: Array.isArray(doc.results) ? doc.results.map((r) => ({ ...r })) : state.results,
     webhook: doc.webhook ?? null,
+    archiveUrl: doc.archive_url ?? null,
+    retryOf: doc.retry_of ?? null,
     lost: false,
   };
   return drain(withSample(next, now), now);
@@ -245,6 +257,8 @@ export interface JobActions {
   canResume: boolean;
   canCancel: boolean;
   canDismiss: boolean;
+  /** Ended with failed files: they can be retried as a new job. */
+  canRetry: boolean;
 }
 
 /** Which buttons a job's state allows (the server still has the last word: 409). */
@@ -255,5 +269,6 @@ export function jobActions(state: JobState): JobActions {
     canResume: idle && state.status === 'paused',
     canCancel: idle && (state.status === 'queued' || state.status === 'processing' || state.status === 'paused'),
     canDismiss: isEnded(state),
+    canRetry: idle && isTerminal(state.status) && state.failed > 0,
   };
 }

@@ -9,6 +9,8 @@ export interface TrackedJob {
   status_url: string;
   /** Local time the job was started or first seen, ms. */
   added_at: number;
+  /** The job's access token, kept with it: it opens the job's routes where the service requires API keys. */
+  access_token?: string;
 }
 
 export type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
@@ -41,6 +43,7 @@ export function parseTrackedJobs(raw: string | null): TrackedJob[] {
       job_id: id.toLowerCase(),
       status_url: typeof entry.status_url === 'string' && entry.status_url ? toLocalUrl(entry.status_url) : statusUrlFor(id.toLowerCase()),
       added_at: typeof entry.added_at === 'number' && Number.isFinite(entry.added_at) ? entry.added_at : 0,
+      ...(typeof entry.access_token === 'string' && entry.access_token ? { access_token: entry.access_token } : {}),
     });
   }
   return out;

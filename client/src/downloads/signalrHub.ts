@@ -19,6 +19,8 @@ export interface SignalRHubOptions {
   url?: string;
   /** Only this transport (the `?transport=` test hook); default: negotiate all three. */
   transport?: TransportName | null;
+  /** A job access token for the connection itself (the service requires one where it requires API keys). */
+  accessTokenFactory?: () => string | undefined;
 }
 
 /** Backoff for automatic reconnects; after about a minute the client's own restart loop takes over. */
@@ -54,8 +56,13 @@ export function createSignalRHub(options: SignalRHubOptions = {}): HubLike {
     },
   };
   const transport = options.transport ? HttpTransportType[options.transport] : undefined;
+  const tokenFactory = options.accessTokenFactory;
   const connection = new HubConnectionBuilder()
-    .withUrl(options.url ?? HUB_PATH, transport === undefined ? {} : { transport })
+    .withUrl(options.url ?? HUB_PATH, {
+      ...(transport === undefined ? {} : { transport }),
+      // Sent as ?access_token= over WebSockets and SSE, as a bearer header otherwise.
+      ...(tokenFactory ? { accessTokenFactory: () => tokenFactory() ?? '' } : {}),
+    })
     .withAutomaticReconnect(reconnectPolicy)
     .configureLogging(logger)
     .build();
@@ -63,8 +70,7 @@ export function createSignalRHub(options: SignalRHubOptions = {}): HubLike {
   return {
     start: () => connection.start(),
     stop: () => connection.stop(),
-    invoke: (method, jobId, lastSeq) =>
-      lastSeq === undefined ? connection.invoke(method, jobId) : connection.invoke(method, jobId, lastSeq),
+    invoke: (method, jobId, ...args) => connection.invoke(method, jobId, ...args),
     onUpdate: (handler) => connection.on('update', (event: JobEvent) => handler(event)),
     onReconnecting: (handler) => connection.onreconnecting(handler),
     onReconnected: (handler) => connection.onreconnected(() => handler()),

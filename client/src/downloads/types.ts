@@ -41,6 +41,10 @@ export interface StatusDocument {
   results: FileResult[];
   expires_at?: string | null;
   webhook?: WebhookState | null;
+  /** One ZIP of the completed files, once the job has ended with one. */
+  archive_url?: string | null;
+  /** The job whose failed files this job retries. */
+  retry_of?: string | null;
 }
 
 /** Pushed over SignalR as client method `update`. */
@@ -68,6 +72,10 @@ export interface InitiateResponse {
   status_url: string;
   result_url?: string;
   events_url?: string;
+  /** A secret scoped to this job; where the service requires API keys it opens the job's routes in their place. */
+  access_token?: string;
+  /** Set on the answer of `POST /v1/download/{job_id}/retry`. */
+  retry_of?: string | null;
 }
 
 /** RFC 9457 problem details. */

@@ -20,6 +20,8 @@ export interface UseDownloads {
   cancel(jobId: string): Promise<void>;
   pause(jobId: string): Promise<void>;
   resume(jobId: string): Promise<void>;
+  /** A new job of an ended job's failed files. */
+  retry(jobId: string): Promise<void>;
   dismiss(jobId: string): void;
 }
 
@@ -43,8 +45,8 @@ function notifyJobEnded(job: JobState): void {
 export function getDownloadsClient(): DownloadsClient {
   if (shared) return shared;
   const { transport, hubOff } = transportFromUrl(window.location.search);
-  const client = new DownloadsClient({
-    createHub: hubOff ? null : () => createSignalRHub({ transport }),
+  const client: DownloadsClient = new DownloadsClient({
+    createHub: hubOff ? null : () => createSignalRHub({ transport, accessTokenFactory: () => client.connectionAccessToken() }),
     onJobEnded: notifyJobEnded,
   });
   window.addEventListener('storage', (e) => {
@@ -88,8 +90,9 @@ export function useDownloads(client: DownloadsClient = getDownloadsClient()): Us
   const pause = useCallback((id: string) => client.pause(id), [client]);
   const resume = useCallback((id: string) => client.resume(id), [client]);
   const dismiss = useCallback((id: string) => client.dismiss(id), [client]);
+  const retry = useCallback(async (id: string) => void (await client.retryFailed(id)), [client]);
 
-  return { jobs, mode: snapshot.mode, transport: snapshot.transport, start, cancel, pause, resume, dismiss };
+  return { jobs, mode: snapshot.mode, transport: snapshot.transport, start, cancel, pause, resume, retry, dismiss };
 }
 
 /** One job of the shared list. */

@@ -23,6 +23,19 @@ describe('api', () => {
     expect(describeError(error, [70000, 5])).toEqual(['One or more validation errors occurred.', 'File 5: must be between 10000 and 100000000']);
   });
 
+  it('sends a job\'s access token with cancel, pause and resume', async () => {
+    const urls: string[] = [];
+    const api = createApi(async (url) => {
+      urls.push(url);
+      return new Response(JSON.stringify({}), { status: 202 });
+    });
+    const id = '3f0c2a6e-1b2c-4d5e-8f90-a1b2c3d4e5f6';
+    await api.cancel(id, 'jat_a-b_c');
+    await api.pause(id, 'jat_a-b_c');
+    await api.resume(id);
+    expect(urls).toEqual([`/v1/download/${id}?access_token=jat_a-b_c`, `/v1/download/${id}/pause?access_token=jat_a-b_c`, `/v1/download/${id}/resume`]);
+  });
+
   it('retries initiate once after a network failure with the same idempotency key', async () => {
     const keys: (string | null)[] = [];
     const api = createApi(async (_url, init) => {
@@ -40,6 +53,21 @@ describe('api', () => {
     const error = await api.pause('3f0c2a6e-1b2c-4d5e-8f90-a1b2c3d4e5f6').catch((e: unknown) => e);
     expect(describeError(error)).toEqual(['Too many requests: try again in 12 s.']);
     expect(describeError(new TypeError('Failed to fetch'))).toEqual(['Could not reach the download service.']);
+  });
+
+  it('retries the failed files of a job with an empty body, or the listed ones', async () => {
+    const calls: { url: string; init?: RequestInit }[] = [];
+    const api = createApi(async (url, init) => {
+      calls.push({ url, init });
+      return new Response(JSON.stringify({ job_id: 'n', status: 'queued', total_files: 1, status_url: '/s', retry_of: 'j' }), { status: 202 });
+    });
+    const answer = await api.retry('j');
+    await api.retry('j', [70001]);
+    expect(answer.retry_of).toBe('j');
+    expect(calls.map((c) => [c.url, c.init?.method, c.init?.body])).toEqual([
+      ['/v1/download/j/retry', 'POST', '{}'],
+      ['/v1/download/j/retry', 'POST', '{"file_ids":[70001]}'],
+    ]);
   });
 
   it('uses service URLs on the page origin', () => {

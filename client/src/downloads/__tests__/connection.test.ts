@@ -311,3 +311,23 @@ describe('transportFromUrl', () => {
     expect(transportFromUrl('?transport=carrier-pigeon')).toEqual({ transport: null, hubOff: false });
   });
 });
+
+describe('job access tokens', () => {
+  it('keeps the token with the job it remembers and sends it with subscriptions and actions', async () => {
+    server.accessTokens = true;
+    const client = makeClient();
+    client.start();
+    await flush();
+
+    await client.startJob(IDS);
+    await flush();
+    const token = `jat_${JOB_A.slice(0, 8)}`;
+    expect(client.connectionAccessToken()).toBe(token);
+    await client.cancel(JOB_A);
+
+    expect(hub.invocations).toContainEqual(['SubscribeWithToken', JOB_A, token]);
+    expect(server.requests.some((r) => r.method === 'DELETE' && r.url === `/v1/download/${JOB_A}?access_token=${token}`)).toBe(true);
+    expect(JSON.parse(storage.getItem(STORAGE_KEY)!)[0]).toMatchObject({ job_id: JOB_A, access_token: token });
+    expect(client.connectionAccessToken()).toBe(undefined); // the job has ended: nothing to follow
+  });
+});

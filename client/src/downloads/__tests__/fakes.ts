@@ -66,6 +66,8 @@ export class FakeServer {
   readonly requests: { method: string; url: string; body?: string }[] = [];
   nextJobIds: string[] = [];
   down = false;
+  /** Answer initiate as a service with API keys does: an access_token, carried by every URL. */
+  accessTokens = false;
 
   statusGets(jobId?: string): number {
     return this.requests.filter((r) => r.method === 'GET' && r.url.includes('/status/') && (!jobId || r.url.endsWith(jobId))).length;
@@ -75,7 +77,7 @@ export class FakeServer {
     const method = (init.method ?? 'GET').toUpperCase();
     this.requests.push({ method, url: input, body: typeof init.body === 'string' ? init.body : undefined });
     if (this.down) throw new TypeError('Failed to fetch');
-    const status = /\/v1\/download\/status\/([0-9a-f-]+)$/.exec(input);
+    const status = /\/v1\/download\/status\/([0-9a-f-]+)(?:\?access_token=[\w-]+)?$/.exec(input);
     if (method === 'GET' && status) {
       const doc = this.docs.get(status[1]);
       return doc ? json(200, doc) : json(404, { title: 'Not Found', status: 404, detail: 'job not found' }, 'application/problem+json');
@@ -84,18 +86,21 @@ export class FakeServer {
       const body = JSON.parse(String(init.body)) as { file_ids: number[] };
       const id = this.nextJobIds.shift()!;
       this.docs.set(id, statusDoc(id, 1, 'queued', files(body.file_ids)));
+      const token = `jat_${id.slice(0, 8)}`;
+      const query = this.accessTokens ? `?access_token=${token}` : '';
       return json(202, {
         job_id: id,
         status: 'queued',
         total_files: body.file_ids.length,
-        websocket_url: `ws://host.example/ws/download/${id}`,
-        hub_url: `http://host.example/ws/download/${id}`,
-        status_url: `http://host.example/v1/download/status/${id}`,
-        result_url: `http://host.example/v1/download/result/${id}`,
-        events_url: `http://host.example/v1/download/events/${id}`,
+        websocket_url: `ws://host.example/ws/download/${id}${query}`,
+        hub_url: `http://host.example/ws/download/${id}${query}`,
+        status_url: `http://host.example/v1/download/status/${id}${query}`,
+        result_url: `http://host.example/v1/download/result/${id}${query}`,
+        events_url: `http://host.example/v1/download/events/${id}${query}`,
+        ...(this.accessTokens ? { access_token: token } : {}),
       });
     }
-    const action = /\/v1\/download\/([0-9a-f-]+)(\/pause|\/resume)?$/.exec(input);
+    const action = /\/v1\/download\/([0-9a-f-]+)(\/pause|\/resume)?(?:\?access_token=[\w-]+)?$/.exec(input);
     if (action) {
       const doc = this.docs.get(action[1]);
       if (!doc) return json(404, { title: 'Not Found', status: 404 }, 'application/problem+json');
@@ -118,7 +123,7 @@ export class FakeHub implements HubLike {
   startCalls = 0;
   connected = false;
   transportName: TransportName = 'WebSockets';
-  readonly invocations: ([string, string] | [string, string, number])[] = [];
+  readonly invocations: [string, string, ...(string | number)[]][] = [];
   /** Answers to Subscribe: the snapshot the server would push. */
   snapshotFor: (jobId: string) => JobEvent | null = () => null;
   /** Answers to SubscribeFrom: the events after lastSeq the server would replay; by default, a snapshot. */
@@ -139,14 +144,15 @@ export class FakeHub implements HubLike {
   async stop(): Promise<void> {
     this.connected = false;
   }
-  async invoke(method: HubMethod, jobId: string, lastSeq?: number): Promise<unknown> {
-    this.invocations.push(lastSeq === undefined ? [method, jobId] : [method, jobId, lastSeq]);
+  async invoke(method: HubMethod, jobId: string, ...args: (string | number)[]): Promise<unknown> {
+    this.invocations.push([method, jobId, ...args]);
     if (!this.connected) throw new Error('not connected');
-    if (method === 'Subscribe') {
+    const lastSeq = typeof args[0] === 'number' ? args[0] : undefined;
+    if (method === 'Subscribe' || method === 'SubscribeWithToken') {
       const snapshot = this.snapshotFor(jobId);
       if (snapshot) queueMicrotask(() => this.update(snapshot));
     }
-    if (method === 'SubscribeFrom') {
+    if (method === 'SubscribeFrom' || method === 'SubscribeFromWithToken') {
       const events = this.replayFor(jobId, lastSeq!);
       queueMicrotask(() => events.forEach((e) => this.update(e)));
     }
@@ -173,11 +179,11 @@ export class FakeHub implements HubLike {
   }
   /** Subscriptions of either kind. */
   subscribes(jobId?: string): number {
-    return this.invocations.filter(([m, id]) => (m === 'Subscribe' || m === 'SubscribeFrom') && (!jobId || id === jobId)).length;
+    return this.invocations.filter(([m, id]) => m.startsWith('Subscribe') && (!jobId || id === jobId)).length;
   }
   /** The last_seq of each SubscribeFrom for the job. */
   replays(jobId: string): number[] {
-    return this.invocations.filter(([m, id]) => m === 'SubscribeFrom' && id === jobId).map(([, , seq]) => seq!);
+    return this.invocations.filter(([m, id]) => m.startsWith('SubscribeFrom') && id === jobId).map(([, , seq]) => Number(seq));
   }
   dropAndReconnect(): void {
     this.connected = false;

@@ -129,7 +129,7 @@ describe('jobState reducer', () => {
     expect(job.results).toEqual(results);
     expect(isFollowed(job)).toBe(false);
     expect(needsResync({ ...job, pending: [event(JOB_A, 14)], gapSince: 0 }, 10_000, 1000)).toBe(false);
-    expect(jobActions(job)).toEqual({ canPause: false, canResume: false, canCancel: false, canDismiss: true });
+    expect(jobActions(job)).toEqual({ canPause: false, canResume: false, canCancel: false, canDismiss: true, canRetry: false });
   });
 
   it('applies status documents with a seq at or above the current one only', () => {
@@ -154,9 +154,22 @@ describe('jobState reducer', () => {
 
   it('enables the actions the state allows', () => {
     const processing = loaded(2);
-    expect(jobActions(processing)).toEqual({ canPause: true, canResume: false, canCancel: true, canDismiss: false });
+    expect(jobActions(processing)).toEqual({ canPause: true, canResume: false, canCancel: true, canDismiss: false, canRetry: false });
     const paused = apply(processing, [JOB_A, 3, { type: 'paused', status: 'paused' }]);
-    expect(jobActions(paused)).toEqual({ canPause: false, canResume: true, canCancel: true, canDismiss: false });
+    expect(jobActions(paused)).toEqual({ canPause: false, canResume: true, canCancel: true, canDismiss: false, canRetry: false });
     expect(jobActions({ ...paused, busy: 'resume' }).canResume).toBe(false);
+  });
+
+  it('keeps the archive link and the retried job from the status document, and offers a retry only after failures', () => {
+    const ended = applyStatusDocument(
+      loaded(2),
+      { ...statusDoc(JOB_A, 9, 'completed', files(IDS)), archive_url: 'http://h/v1/archives/a?x', retry_of: 'b', progress: { completed: 3, failed: 1, total: 4, percent: 100, current_file: null } },
+      0,
+    );
+    expect(ended.archiveUrl).toBe('http://h/v1/archives/a?x');
+    expect(ended.retryOf).toBe('b');
+    expect(jobActions(ended).canRetry).toBe(true);
+    expect(jobActions({ ...ended, failed: 0 }).canRetry).toBe(false);
+    expect(jobActions(loaded(2)).canRetry).toBe(false);
   });
 });

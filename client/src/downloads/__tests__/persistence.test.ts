@@ -15,6 +15,14 @@ describe('tracked jobs in localStorage', () => {
     expect(storage.getItem(STORAGE_KEY)).toBeNull();
   });
 
+  it('keeps a job\'s access token with it', () => {
+    const storage = new MemoryStorage();
+    saveTrackedJobs(storage, [{ job_id: JOB_A, status_url: `/v1/download/status/${JOB_A}?access_token=jat_x`, added_at: 1, access_token: 'jat_x' }]);
+    expect(loadTrackedJobs(storage)).toEqual([
+      { job_id: JOB_A, status_url: `/v1/download/status/${JOB_A}?access_token=jat_x`, added_at: 1, access_token: 'jat_x' },
+    ]);
+  });
+
   it('tolerates corrupt values, plain id lists, duplicates and bad ids', () => {
     expect(parseTrackedJobs('{not json')).toEqual([]);
     expect(parseTrackedJobs('{"a":1}')).toEqual([]);
