@@ -31,7 +31,8 @@ public sealed class JobEventsController(JobEventFeed feed, IOptions<RealtimeOpti
     [Produces("text/event-stream")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]
-    [ProducesResponseType(StatusCodes.Status200OK)]
+    // Each event's `data` is one JobEvent: documented so that clients (and the client packages' type test) see its schema.
+    [ProducesResponseType<JobEvent>(StatusCodes.Status200OK, "text/event-stream")]
     [ProducesResponseType(StatusCodes.Status204NoContent)]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public async Task<IActionResult> Stream(string jobId, CancellationToken cancellationToken)

@@ -7,15 +7,27 @@ namespace Downloads.Tests.Infrastructure;
 public static class ExternalCommand
 {
     /// <summary>The exit code (-1 when killed at <paramref name="timeout"/>) and the merged standard output and error.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string fileName, string arguments, string workingDirectory, TimeSpan timeout)
+    public static Task<(int ExitCode, string Output)> RunAsync(string fileName, string arguments, string workingDirectory, TimeSpan timeout) =>
+        RunAsync(new ProcessStartInfo(fileName, arguments) { WorkingDirectory = workingDirectory }, timeout);
+
+    /// <summary>The same with separate arguments and extra environment variables (e.g. the URL of a test's service).</summary>
+    public static Task<(int ExitCode, string Output)> RunAsync(
+        string fileName, IEnumerable<string> arguments, string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var startInfo = new ProcessStartInfo(fileName, arguments)
+        var startInfo = new ProcessStartInfo(fileName, arguments) { WorkingDirectory = workingDirectory };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+            startInfo.Environment[key] = value;
+        }
+
+        return RunAsync(startInfo, timeout);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(ProcessStartInfo startInfo, TimeSpan timeout)
+    {
+        startInfo.RedirectStandardOutput = true;
+        startInfo.RedirectStandardError = true;
+        startInfo.UseShellExecute = false;
         // Plain output in the failure message: no colour codes, no interactive watch mode.
         startInfo.Environment["CI"] = "true";
         startInfo.Environment["NO_COLOR"] = "1";

@@ -1,0 +1,179 @@
+// React bindings: useDownload for one job, useDownloads for many (recovered from localStorage after a reload).
+import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { DownloadsClient, type InitiateOptions } from './client.js';
+import type { TransportChoice } from './follow.js';
+import type { JobState, TransportName } from './jobState.js';
+import { DownloadTracker, perFrame, type TrackedJob, type TrackerOptions } from './tracker.js';
+import type { FileResult, InitiateResponse, JobStatusValue } from './types.js';
+
+const ClientContext = createContext<DownloadsClient | null>(null);
+
+/** Makes `client` the one the hooks below use. */
+export function DownloadsProvider(props: { client: DownloadsClient; children?: ReactNode }) {
+  return createElement(ClientContext.Provider, { value: props.client }, props.children);
+}
+
+let sameOrigin: DownloadsClient | null = null;
+
+/** The provided client, else one for the page's own origin. */
+export function useDownloadsClient(): DownloadsClient {
+  const provided = useContext(ClientContext);
+  return provided ?? (sameOrigin ??= new DownloadsClient({ baseUrl: '' }));
+}
+
+export interface DownloadProgress {
+  completed: number;
+  failed: number;
+  total: number;
+  /** 0..100, never decreases. */
+  percent: number;
+  currentFile: number | null;
+}
+
+export interface UseDownload {
+  jobId: string | null;
+  /** `idle` until `start()` answers. */
+  status: JobStatusValue | 'idle';
+  progress: DownloadProgress;
+  /** One per file, in `fileIds` order, with `download_url` once the file is ready. */
+  results: FileResult[];
+  transport: TransportName | null;
+  /** The last failed start or action, or why following stopped. */
+  error: Error | null;
+  start(options?: InitiateOptions): Promise<InitiateResponse>;
+  cancel(): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+}
+
+export interface UseDownloadOptions {
+  client?: DownloadsClient;
+  transport?: TransportChoice;
+}
+
+/** One job for `fileIds`: `start()` initiates it, then its state follows live until it ends. */
+export function useDownload(fileIds: readonly number[], options: UseDownloadOptions = {}): UseDownload {
+  const contextClient = useDownloadsClient();
+  const client = options.client ?? contextClient;
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [job, setJob] = useState<JobState | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const ids = useRef(fileIds);
+  ids.current = fileIds;
+  const transport = options.transport;
+
+  useEffect(() => {
+    if (!jobId) return undefined;
+    // Several events within one frame render once.
+    let latest: JobState | null = null;
+    let scheduled = false;
+    let active = true;
+    const unsubscribe = client.subscribe(
+      jobId,
+      (state) => {
+        latest = state;
+        if (scheduled) return;
+        scheduled = true;
+        perFrame(() => {
+          scheduled = false;
+          if (active && latest) setJob(latest);
+        });
+      },
+      { transport, onError: setError },
+    );
+    return () => {
+      active = false;
+      unsubscribe();
+    };
+  }, [client, jobId, transport]);
+
+  const start = useCallback(
+    async (initiateOptions?: InitiateOptions) => {
+      setError(null);
+      try {
+        const answer = await client.initiate(ids.current, initiateOptions);
+        setJob(null);
+        setJobId(answer.job_id.toLowerCase());
+        return answer;
+      } catch (e) {
+        setError(asError(e));
+        throw e;
+      }
+    },
+    [client],
+  );
+
+  const act = useCallback(
+    async (call: (id: string) => Promise<unknown>) => {
+      if (!jobId) return;
+      setError(null);
+      try {
+        await call(jobId);
+      } catch (e) {
+        setError(asError(e));
+      }
+    },
+    [jobId],
+  );
+
+  return useMemo(
+    () => ({
+      jobId,
+      status: job?.status ?? (jobId ? 'queued' : 'idle'),
+      progress: {
+        completed: job?.completed ?? 0,
+        failed: job?.failed ?? 0,
+        total: job?.total ?? fileIds.length,
+        percent: job?.percent ?? 0,
+        currentFile: job?.currentFile ?? null,
+      },
+      results: job?.results ?? [],
+      transport: job?.transport ?? null,
+      error: error ?? job?.error ?? null,
+      start,
+      cancel: () => act((id) => client.cancel(id)),
+      pause: () => act((id) => client.pause(id)),
+      resume: () => act((id) => client.resume(id)),
+    }),
+    [jobId, job, error, fileIds.length, start, act, client],
+  );
+}
+
+export interface UseDownloads {
+  /** Newest first; each with its live state. */
+  jobs: readonly TrackedJob[];
+  start(fileIds: readonly number[], options?: InitiateOptions): Promise<InitiateResponse>;
+  cancel(jobId: string): Promise<void>;
+  pause(jobId: string): Promise<void>;
+  resume(jobId: string): Promise<void>;
+  retry(jobId: string, fileIds?: readonly number[]): Promise<InitiateResponse>;
+  dismiss(jobId: string): void;
+}
+
+/** Many jobs, kept in localStorage: after a reload the page follows them again. */
+export function useDownloads(options: TrackerOptions & { client?: DownloadsClient } = {}): UseDownloads {
+  const contextClient = useDownloadsClient();
+  const client = options.client ?? contextClient;
+  const { storage, storageKey, schedule } = options;
+  const tracker = useMemo(() => new DownloadTracker(client, { storage, storageKey, schedule }), [client, storage, storageKey, schedule]);
+  const jobs = useSyncExternalStore(tracker.subscribe, tracker.getSnapshot, tracker.getSnapshot);
+  return useMemo(
+    () => ({
+      jobs,
+      start: (fileIds, initiateOptions) => tracker.start(fileIds, initiateOptions),
+      cancel: (jobId) => tracker.cancel(jobId),
+      pause: (jobId) => tracker.pause(jobId),
+      resume: (jobId) => tracker.resume(jobId),
+      retry: (jobId, fileIds) => tracker.retry(jobId, fileIds),
+      dismiss: (jobId) => tracker.dismiss(jobId),
+    }),
+    [jobs, tracker],
+  );
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+export type { TrackedJob, TrackerOptions } from './tracker.js';
+export { DownloadTracker } from './tracker.js';
