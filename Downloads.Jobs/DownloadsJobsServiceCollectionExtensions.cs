@@ -60,11 +60,15 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.TryAddSingleton<JobLedger>();
         services.TryAddSingleton<BackgroundJobQueue>();
 
-        services.TryAddSingleton<IFileStorage>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.Kind switch
+        services.TryAddSingleton<IFileStorage>(sp =>
         {
-            StorageKind.Filesystem => ActivatorUtilities.CreateInstance<FileSystemFileStorage>(sp),
-            StorageKind.S3 => ActivatorUtilities.CreateInstance<S3FileStorage>(sp),
-            _ => new SyntheticFileStorage(),
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return storage.Kind switch
+            {
+                StorageKind.Filesystem => ActivatorUtilities.CreateInstance<FileSystemFileStorage>(sp),
+                StorageKind.S3 => ActivatorUtilities.CreateInstance<S3FileStorage>(sp),
+                _ => new SyntheticFileStorage(storage.SyntheticSizeBytes),
+            };
         });
         services.TryAddSingleton<S3Bucket>();
         services.TryAddSingleton<DownloadLinkSigner>();

@@ -25,6 +25,13 @@ public sealed class StorageOptions : IValidatableObject
     /// <value>The folder of <c>filesystem</c> storage; required for it.</value>
     public string? Root { get; set; }
 
+    /// <value>
+    /// Unset (default): each synthetic file's size is derived from its id (16 KiB to ~3 MiB). Set: every synthetic file
+    /// has this size, so a benchmark of the pipeline's own cost (1024) is not hidden by hashing megabytes.
+    /// </value>
+    [Range(typeof(long), "0", "1099511627776")]
+    public long? SyntheticSizeBytes { get; set; }
+
     /// <value>The bucket of <c>s3</c> storage (<c>Downloads:Storage:S3</c>).</value>
     public S3StorageOptions S3 { get; set; } = new();
 

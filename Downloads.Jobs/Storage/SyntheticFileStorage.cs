@@ -2,9 +2,10 @@ namespace Downloads.Jobs.Storage;
 
 /// <summary>
 /// Storage without disks, for demos and tests: a file exists when <c>file_id % 7 == 0</c>; its size
-/// (16 KiB to ~3 MiB) and bytes are derived from its id, so every node serves the same bytes.
+/// (16 KiB to ~3 MiB, or <paramref name="sizeBytes"/> for every file when given) and bytes are derived from its id,
+/// so every node serves the same bytes.
 /// </summary>
-public sealed class SyntheticFileStorage : IFileStorage
+public sealed class SyntheticFileStorage(long? sizeBytes = null) : IFileStorage
 {
     private const long MinSize = 16 * 1024;
     private const long SizeSpread = 3 * 1024 * 1024;
@@ -14,7 +15,7 @@ public sealed class SyntheticFileStorage : IFileStorage
 
     public static bool Exists(long fileId) => fileId > 0 && fileId % 7 == 0;
 
-    public static long SizeOf(long fileId) => MinSize + (long)((ulong)fileId * 2654435761UL % (ulong)SizeSpread);
+    private long SizeOf(long fileId) => sizeBytes ?? MinSize + (long)((ulong)fileId * 2654435761UL % (ulong)SizeSpread);
 
     public Task<StoredFile?> FindAsync(long fileId, CancellationToken cancellationToken) =>
         Task.FromResult(Exists(fileId) ? new StoredFile(fileId, SizeOf(fileId), Epoch) : null);

@@ -19,15 +19,26 @@ public static class BenchMain
                   first-progress  --api URL --samples 50 --load-rps 0 --budget 30
                   backplane       --api URL --api2 URL --redis HOST:PORT --prefix downloads: --jobs 300 --files 10 --events-per-second 2000
                   connections     --api URL --pid PID --count 10000 --jobs 100 --budget 120
-                  files           --api URL --jobs 200 --files 10 --label "1 worker"
+                  files           --api URL --jobs 200 --files 10
+                  drain           --api URL --jobs 2000 --callers 32
                   fairness        --api URL --big 1000 --samples 10
                   report
-                every scenario: --out bench/results/latest.json (rows are appended), --reset (start a new file)
+                  compare         --before bench/results/latest-before.json --after bench/results/latest.json
+                every scenario: --out bench/results/latest.json (rows are appended), --reset (start a new file),
+                  --label TEXT (appended to each row's setting, e.g. "1 worker"), --build TEXT (what was measured)
                 """);
             return 2;
         }
 
         var options = Parse(args.Skip(1).ToArray());
+        if (args[0] == "compare")
+        {
+            Console.WriteLine(ResultsFile.Compare(
+                ResultsFile.Load(options.GetValueOrDefault("before", "bench/results/latest-before.json")),
+                ResultsFile.Load(options.GetValueOrDefault("after", "bench/results/latest.json"))));
+            return 0;
+        }
+
         var outPath = options.GetValueOrDefault("out", "bench/results/latest.json");
         var results = options.ContainsKey("reset") ? new ResultsFile() : ResultsFile.Load(outPath);
         using var cancel = new CancellationTokenSource();
@@ -42,9 +53,11 @@ public static class BenchMain
         {
             var load = ResultsFile.LoadAverage();
             Console.Error.WriteLine($"[bench] {scenario}: load average {load}");
-            var key = options.TryGetValue("label", out var label) ? $"{scenario} ({label})" : scenario;
-            results.LoadAverages[key] = load;
-            results.Rows.AddRange(await RunAsync(scenario, options, cancel.Token));
+            var label = options.GetValueOrDefault("label");
+            results.LoadAverages[label is null ? scenario : $"{scenario} ({label})"] = load;
+            results.Build = options.TryGetValue("build", out var build) ? build : results.Build;
+            var rows = await RunAsync(scenario, options, cancel.Token);
+            results.Rows.AddRange(label is null ? rows : rows.Select(r => r with { Setting = $"{r.Setting}, {label}" }));
             results.Save(outPath);
         }
 
@@ -75,7 +88,8 @@ public static class BenchMain
                 Int("jobs", 300), Int("files", 10), Int("events-per-second", 2000), cancellationToken),
             "connections" => Scenarios.ConnectionsAsync(
                 Url("api"), Int("pid", 0), Int("count", 10_000), Int("jobs", 100), Seconds("budget", 120), cancellationToken),
-            "files" => Scenarios.FilesAsync(Url("api"), Int("jobs", 200), Int("files", 10), o.GetValueOrDefault("label", ""), cancellationToken),
+            "files" => Scenarios.FilesAsync(Url("api"), Int("jobs", 200), Int("files", 10), cancellationToken),
+            "drain" => Scenarios.DrainAsync(Url("api"), Int("jobs", 2000), Int("callers", 32), cancellationToken),
             "fairness" => Scenarios.FairnessAsync(Url("api"), Int("big", 1000), Int("samples", 10), cancellationToken),
             _ => throw new ArgumentException($"unknown scenario '{scenario}'"),
         };
