@@ -147,6 +147,24 @@ public sealed class ApiKeyTests : IAsyncLifetime
         fromB.JobId.Should().NotBeEmpty();
     }
 
+    [Fact]
+    public async Task The_active_job_bound_counts_per_key_not_per_address()
+    {
+        await using var app = AccessTestApps.Create()
+            .With("Downloads:RateLimiting:MaxActiveJobsPerClient", "1")
+            .With("Downloads:Processing:DelayMinMs", "20000")
+            .With("Downloads:Processing:DelayMaxMs", "20000");
+        var a = AccessTestApps.Client(app, AccessTestApps.KeyA);
+        var b = AccessTestApps.Client(app, AccessTestApps.KeyB);
+        await a.InitiateAsync(OneFile);
+
+        using var second = await a.PostJsonAsync("/v1/download/initiate", """{"file_ids":[70000]}""");
+        var fromB = await b.InitiateAsync(OneFile);
+
+        second.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+        fromB.JobId.Should().NotBeEmpty();
+    }
+
     [Theory]
     [InlineData("Downloads:Auth:ApiKeys:a:KeySha256", "not-a-hash")]
     [InlineData("Downloads:Auth:ApiKeys:a:KeySha256", "A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F90")]
