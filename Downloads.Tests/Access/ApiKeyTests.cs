@@ -86,7 +86,11 @@ public sealed class ApiKeyTests : IAsyncLifetime
     [Fact]
     public async Task The_creating_key_sees_and_controls_its_job()
     {
-        var a = AccessTestApps.Client(_app, AccessTestApps.KeyA);
+        // Files that outlast the test: the job is still running when the cancel comes.
+        await using var app = AccessTestApps.Create()
+            .With("Downloads:Processing:DelayMinMs", "20000")
+            .With("Downloads:Processing:DelayMaxMs", "20000");
+        var a = AccessTestApps.Client(app, AccessTestApps.KeyA);
         var job = await a.InitiateAsync(DownloadsApi.ThreeFileJob);
 
         using var cancel = await a.Http.DeleteAsync($"/v1/download/{job.JobId}").DefaultTimeout();
