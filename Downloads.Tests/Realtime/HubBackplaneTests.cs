@@ -45,7 +45,8 @@ public sealed class HubBackplaneTests
         // The handshake needs no Redis; the backplane's subscription for this connection waits for Redis and times out.
         await connection.StartAsync().DefaultTimeout();
         await Task.Delay(Stall + TimeSpan.FromSeconds(1));
-        closed.Task.IsCompleted.Should().BeFalse($"the connection outlives the stall (closed with: {(closed.Task.IsCompleted ? closed.Task.Result?.Message : null)})");
+        var closedWith = closed.Task.IsCompleted ? (await closed.Task)?.Message : null;
+        closed.Task.IsCompleted.Should().BeFalse($"the connection outlives the stall (it was closed with: {closedWith})");
 
         await connection.InvokeAsync("Subscribe", job.JobId.ToString()).DefaultTimeout();
 
