@@ -13,22 +13,28 @@ namespace Downloads.Api.Realtime;
 /// connection's application with that exception, and the client sees its socket closed with
 /// <c>InternalServerError</c> in the middle of whatever it was doing. Here such a failure is logged and counted
 /// instead: the connection is registered on this node before the subscription is tried, so everything this
-/// service sends it (its replay relay's events, its group's events) still reaches it.
+/// service sends it (its relay's events, its group's events) still reaches it. Until a first connection was set up
+/// in full, a failure still ends the connection: it may have come before the registration (the backplane's own
+/// channels are subscribed at the first connection), and the client reconnects.
 /// </summary>
 public sealed partial class BackplaneLifetimeManager(
     RedisHubLifetimeManager<DownloadHub> backplane, DownloadsMetrics metrics, ILogger<BackplaneLifetimeManager> logger)
     : HubLifetimeManager<DownloadHub>, IDisposable
 {
+    // Set once a connection was set up in full: from then on the backplane's own channels exist and it registers
+    // each connection on this node before subscribing to the connection's channel, so only that step can fail.
+    private volatile bool _setUp;
+
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {
         try
         {
             await backplane.OnConnectedAsync(connection);
+            _setUp = true;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (_setUp && ex is not OperationCanceledException)
         {
-            metrics.RedisError("backplane");
-            LogSubscribeFailed(logger, ex, connection.ConnectionId);
+            Tolerate(ex, connection, connecting: true);
         }
     }
 
@@ -40,8 +46,8 @@ public sealed partial class BackplaneLifetimeManager(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            metrics.RedisError("backplane");
-            LogUnsubscribeFailed(logger, ex, connection.ConnectionId);
+            // The connection is over either way: it was unregistered on this node first.
+            Tolerate(ex, connection, connecting: false);
         }
     }
 
@@ -92,6 +98,19 @@ public sealed partial class BackplaneLifetimeManager(
         backplane.TryGetReturnType(invocationId, out type);
 
     public void Dispose() => backplane.Dispose();
+
+    private void Tolerate(Exception exception, HubConnectionContext connection, bool connecting)
+    {
+        metrics.RedisError("backplane");
+        if (connecting)
+        {
+            LogSubscribeFailed(logger, exception, connection.ConnectionId);
+        }
+        else
+        {
+            LogUnsubscribeFailed(logger, exception, connection.ConnectionId);
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The backplane could not subscribe hub connection {ConnectionId} to its own channel; the connection goes on (nothing is addressed to it from other nodes)")]
     private static partial void LogSubscribeFailed(ILogger logger, Exception exception, string connectionId);
