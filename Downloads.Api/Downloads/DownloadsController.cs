@@ -72,7 +72,7 @@ public sealed class DownloadsController(
         }
 
         var outcome = await commands.InitiateAsync(
-            request.FileIds!, request.CallbackUrl, publicUrls.BaseUrl(Request), idempotencyKey, User.ApiKeyName(), cancellationToken);
+            request.FileIds!, request.CallbackUrl, publicUrls.BaseUrl(Request), idempotencyKey, User.ApiKeyName(), ClientKeys.Of(HttpContext), cancellationToken);
         if (outcome.IdempotencyConflict)
         {
             return this.ProblemResult(
@@ -119,7 +119,7 @@ public sealed class DownloadsController(
             return this.JobNotFound(id);
         }
 
-        var outcome = await commands.RetryAsync(id, request?.FileIds, publicUrls.BaseUrl(Request), cancellationToken);
+        var outcome = await commands.RetryAsync(id, request?.FileIds, publicUrls.BaseUrl(Request), ClientKeys.Of(HttpContext), cancellationToken);
         return outcome switch
         {
             null => this.JobNotFound(id),
