@@ -20,11 +20,35 @@ public static class HubTransportCases
     };
 }
 
+/// <summary>
+/// Files slow enough (1 s each, one at a time) that a client on any transport has subscribed before the job ends,
+/// even on a loaded machine: with the default 150–300 ms files a slow connect met a job already over, and a
+/// terminal snapshot instead of the terminal event.
+/// </summary>
+public class HubTransportApplication : DownloadsApplication
+{
+    public HubTransportApplication()
+    {
+        With("Downloads:Processing:DelayMinMs", "1000");
+        With("Downloads:Processing:DelayMaxMs", "1000");
+        With("Downloads:Processing:MaxParallelFilesPerJob", "1");
+    }
+}
+
+/// <summary>The same files in Redis mode, on the shared test Redis with a prefix of its own.</summary>
+public sealed class RedisHubTransportApplication : HubTransportApplication
+{
+    public RedisHubTransportApplication()
+    {
+        WithRedis(RedisServer.Shared.GetAwaiter().GetResult(), RedisServer.NewKeyPrefix());
+    }
+}
+
 /// <summary>In one process, all in memory.</summary>
-public sealed class InMemoryHubTransportTests(DownloadsApplication app) : HubTransportTests<DownloadsApplication>(app);
+public sealed class InMemoryHubTransportTests(HubTransportApplication app) : HubTransportTests<HubTransportApplication>(app);
 
 /// <summary>In Redis mode: job state in Redis, events through the commit's PUBLISH and the SignalR backplane.</summary>
-public sealed class RedisHubTransportTests(RedisDownloadsApplication app) : HubTransportTests<RedisDownloadsApplication>(app);
+public sealed class RedisHubTransportTests(RedisHubTransportApplication app) : HubTransportTests<RedisHubTransportApplication>(app);
 
 /// <summary>
 /// A real SignalR .NET client, forced onto each transport, follows a 3-file job (70000 and 70007 exist,
