@@ -43,19 +43,22 @@ internal sealed class ExpiryQueue<TKey>
         }
     }
 
-    /// <summary>Takes the keys due at <paramref name="now"/>; the caller forgets them outside this queue's lock.</summary>
-    public List<TKey> TakeDue(DateTimeOffset now)
+    /// <summary>
+    /// Takes the keys due at <paramref name="now"/>; the caller forgets them outside this queue's lock. Allocates
+    /// nothing when none is due, as on most writes.
+    /// </summary>
+    public IReadOnlyList<TKey> TakeDue(DateTimeOffset now)
     {
-        List<TKey> due = [];
+        List<TKey>? due = null;
         lock (_gate)
         {
             while (_queue.TryPeek(out var next) && next.At <= now)
             {
-                due.Add(_queue.Dequeue().Key);
+                (due ??= []).Add(_queue.Dequeue().Key);
             }
         }
 
-        return due;
+        return due ?? (IReadOnlyList<TKey>)[];
     }
 
     /// <summary>

@@ -49,8 +49,9 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider, IOptions<Retenti
         Sweep(now);
         if (StoredFiles + files > _retention.MaxInMemoryFiles)
         {
-            var next = new[] { _ended.NextAt, _aging.NextAt }.Where(at => at is not null).Min() ?? now + _retention.Ended;
-            throw new JobStoreFullException(next - now);
+            // Nothing ended yet: a job that ends now is kept the whole retention, unless one reaches its max age first.
+            var next = _ended.NextAt ?? now + _retention.Ended;
+            throw new JobStoreFullException((_aging.NextAt is { } aging && aging < next ? aging : next) - now);
         }
     }
 
@@ -144,7 +145,7 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider, IOptions<Retenti
             }
         }
 
-        // Queued outside the entry's lock: a sweep takes the queue's lock first, then an entry's.
+        // Queued outside the entry's lock: no thread holds a queue's lock and an entry's together.
         if (next.Status.IsTerminal())
         {
             _ended.Add(next.Id, now + _retention.Ended);
@@ -207,13 +208,8 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider, IOptions<Retenti
     // against its own expiry, which may have moved since it was queued (a job that ended is kept longer, or less).
     private void Sweep(DateTimeOffset now)
     {
-        foreach (var jobId in _aging.TakeDue(now).Concat(_ended.TakeDue(now)))
-        {
-            if (_jobs.TryGetValue(jobId, out var entry) && entry.ExpiresAt <= now)
-            {
-                Forget(jobId, entry);
-            }
-        }
+        ForgetExpired(_aging.TakeDue(now), now);
+        ForgetExpired(_ended.TakeDue(now), now);
 
         foreach (var key in _keyExpiries.TakeDue(now))
         {
@@ -221,6 +217,17 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider, IOptions<Retenti
             {
                 // Only if unchanged since it was read: a key bound again meanwhile stays.
                 _keys.TryRemove(new KeyValuePair<string, (IdempotencyBinding, DateTimeOffset)>(key, held));
+            }
+        }
+    }
+
+    private void ForgetExpired(IReadOnlyList<Guid> due, DateTimeOffset now)
+    {
+        foreach (var jobId in due)
+        {
+            if (_jobs.TryGetValue(jobId, out var entry) && entry.ExpiresAt <= now)
+            {
+                Forget(jobId, entry);
             }
         }
     }

@@ -51,12 +51,14 @@ public sealed class RetentionSoakTests(ITestOutputHelper output)
                 output.WriteLine($"after {(round + 1) * (JobsPerRound + HeavyJobsPerRound)} jobs: RSS {rss[^1] >> 20} MB");
             }
 
-            // The first round warms up (JIT and tiering, pools, Kestrel, Hangfire); measured here, the rounds after
-            // it grow the process by 10-20 MB of such noise when jobs expire, and by some 90 MB when they are kept.
-            (rss[^1] - rss[0]).Should().BeLessThan(40L << 20, $"memory should stay flat once jobs expire; RSS by round: {string.Join(", ", rss.Select(r => r >> 20))} MB");
-            // An absolute bound as well: a node that has served these jobs and forgotten them stays near its warm
-            // footprint (140-160 MB measured here, workstation GC); 250 MB leaves room for other machines.
-            rss[^1].Should().BeLessThan(250L << 20);
+            // The first round warms up (JIT and tiering, pools, Kestrel, Hangfire). After it, a single reading may
+            // jump by up to ~20 MB (the GC keeps freed regions for a while) and fall back at the next; kept jobs grow
+            // the process by 25 MB a round and never fall back. So the lower of the last two readings is compared.
+            var settled = Math.Min(rss[^1], rss[^2]);
+            (settled - rss[0]).Should().BeLessThan(30L << 20, $"memory should stay flat once jobs expire; RSS by round: {string.Join(", ", rss.Select(r => r >> 20))} MB");
+            // An absolute bound on every reading as well: a node that has served these jobs and forgotten them stays
+            // near its warm footprint (140-180 MB measured here, workstation GC); 250 MB leaves room for other machines.
+            rss.Max().Should().BeLessThan(250L << 20);
         }
     }
 
