@@ -73,7 +73,7 @@ public sealed class DownloadsController(
         }
 
         var outcome = await commands.InitiateAsync(
-            request.FileIds!, request.CallbackUrl, publicUrls.BaseUrl(Request), idempotencyKey, User.ApiKeyName(), cancellationToken);
+            request.FileIds!, request.CallbackUrl, publicUrls.BaseUrl(Request), idempotencyKey, User.ApiKeyName(), ClientKeys.Of(HttpContext), cancellationToken);
         if (outcome.IdempotencyConflict)
         {
             return this.ProblemResult(
@@ -121,7 +121,7 @@ public sealed class DownloadsController(
             return this.JobNotFound(id);
         }
 
-        var outcome = await commands.RetryAsync(id, request?.FileIds, publicUrls.BaseUrl(Request), cancellationToken);
+        var outcome = await commands.RetryAsync(id, request?.FileIds, publicUrls.BaseUrl(Request), ClientKeys.Of(HttpContext), cancellationToken);
         return outcome switch
         {
             null => this.JobNotFound(id),

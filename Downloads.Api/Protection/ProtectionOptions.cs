@@ -18,6 +18,14 @@ public sealed class RateLimitingOptions
     [Range(0, 1_000_000)]
     public int MaxActiveJobsPerClient { get; set; } = 100;
 
+    /// <summary>
+    /// Files of the jobs one client has not yet ended (queued or in flight); a job that would go beyond it gets a
+    /// 429. Bounds the work one client can queue, which fair scheduling then shares. <c>0</c> turns the limit off.
+    /// Counted per node, in process memory. Default 10,000.
+    /// </summary>
+    [Range(0, 100_000_000)]
+    public int MaxActiveFilesPerClient { get; set; } = 10_000;
+
     /// <summary>Cancel, pause, resume and check requests per client per minute; beyond it a 429. <c>0</c> turns the limit off. Default 300.</summary>
     [Range(0, 1_000_000)]
     public int ControlPerMinute { get; set; } = 300;

@@ -18,6 +18,7 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider, IOptions<Retenti
     private readonly RetentionOptions _retention = options.Value;
     private readonly ConcurrentDictionary<Guid, Entry> _jobs = new();
     private readonly ConcurrentDictionary<string, (IdempotencyBinding Binding, DateTimeOffset ExpiresAt)> _keys = new(StringComparer.Ordinal);
+    private readonly ReadyRing _ready = new();
 
     // One queue per lifetime, so each is in expiry order: jobs by creation (max age), ended jobs, keys.
     private readonly ExpiryQueue<Guid> _aging = new();
@@ -97,6 +98,7 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider, IOptions<Retenti
         Interlocked.Add(ref _storedFiles, job.Files.Length);
         _aging.Add(job.Id, expiresAt);
         _aging.CompactIfStale(_jobs.Count, (id, at) => _jobs.TryGetValue(id, out var entry) && entry.ExpiresAt == at);
+        _ready.Set(job.Id, ReadyKeys.ClientOf(job.Header), JobTransitions.IsReady(job.Header));
         return Task.CompletedTask;
     }
 
@@ -128,6 +130,7 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider, IOptions<Retenti
             }
 
             entry.Header = next;
+            _ready.Set(next.Id, ReadyKeys.ClientOf(next), JobTransitions.IsReady(next));
             foreach (var file in files)
             {
                 entry.Files[file.Index] = file;
@@ -198,6 +201,17 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider, IOptions<Retenti
         return Task.CompletedTask;
     }
 
+    public Task<IReadOnlyList<Guid>> NextReadyAsync(int count, CancellationToken cancellationToken) =>
+        Task.FromResult(_ready.Next(count));
+
+    public Task<bool> AnyReadyAsync(CancellationToken cancellationToken) => Task.FromResult(!_ready.IsEmpty);
+
+    public Task DropReadyAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        _ready.Remove(jobId);
+        return Task.CompletedTask;
+    }
+
     public Task ReleaseIdempotencyKeyAsync(string key, CancellationToken cancellationToken)
     {
         _keys.TryRemove(key, out _);
@@ -246,6 +260,7 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider, IOptions<Retenti
         }
 
         _jobs.TryRemove(new KeyValuePair<Guid, Entry>(jobId, entry));
+        _ready.Remove(jobId);
         Interlocked.Add(ref _storedFiles, -entry.Files.Length);
     }
 
