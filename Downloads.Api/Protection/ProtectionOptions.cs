@@ -31,8 +31,9 @@ public sealed class RateLimitingOptions
     public int ControlPerMinute { get; set; } = 300;
 
     /// <summary>
-    /// Open event streams per client at once: SSE streams and SignalR hub requests (a WebSocket or SSE connection, a
-    /// pending long poll); beyond it a 429. Counted per node. <c>0</c> turns the limit off. Default 100.
+    /// Open event connections per client at once: SSE streams and SignalR connections (each counted once from connect to
+    /// disconnect, whatever its transport; long polling too). Beyond it an SSE stream is a 429 and a hub connection is
+    /// closed with the error <c>too many connections</c>. Counted per node. <c>0</c> turns the limit off. Default 100.
     /// </summary>
     [Range(0, 1_000_000)]
     public int MaxConnectionsPerClient { get; set; } = 100;

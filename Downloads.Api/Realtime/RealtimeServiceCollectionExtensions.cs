@@ -1,12 +1,13 @@
 using Downloads.Api.Access;
-using Downloads.Api.Protection;
 using Downloads.Jobs;
 using Downloads.Jobs.Events;
 using Downloads.Jobs.Redis;
+using Downloads.Jobs.Telemetry;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using RedisBackplane = Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisHubLifetimeManager<Downloads.Api.Realtime.DownloadHub>;
 using SignalRRedisOptions = Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisOptions;
 
 namespace Downloads.Api.Realtime;
@@ -38,6 +39,11 @@ public static class RealtimeServiceCollectionExtensions
                 backplane.Configuration.ChannelPrefix = RedisChannel.Literal(redis.Value.SignalRChannelPrefix);
                 backplane.ConnectionFactory = _ => Task.FromResult(sp.GetRequiredService<IConnectionMultiplexer>());
             });
+            // Registered for the closed hub type, so it wins over AddStackExchangeRedis's open generic registration.
+            services.AddSingleton<HubLifetimeManager<DownloadHub>>(sp => new BackplaneLifetimeManager(
+                ActivatorUtilities.CreateInstance<RedisBackplane>(sp),
+                sp.GetRequiredService<DownloadsMetrics>(),
+                sp.GetRequiredService<ILogger<BackplaneLifetimeManager>>()));
         }
 
         services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -62,11 +68,9 @@ public static class RealtimeServiceCollectionExtensions
         }
 
         // Which jobs a connection may follow is decided per job in the hub; here only that the caller holds something.
-        // A connection holds its WebSocket or SSE request (or its pending poll) open: counted while it does.
-        endpoints.MapHub<DownloadHub>(DownloadHub.Path, Configure)
-            .RequireAuthorization(AccessPolicies.JobCaller).RequireRateLimiting(ProtectionServiceCollectionExtensions.ConnectionsPolicy);
-        endpoints.MapHub<DownloadHub>(DownloadHub.Path + "/{jobId}", Configure)
-            .RequireAuthorization(AccessPolicies.JobCaller).RequireRateLimiting(ProtectionServiceCollectionExtensions.ConnectionsPolicy);
+        // Connections per client are counted by HubConnectionLimitFilter, per connection rather than per request.
+        endpoints.MapHub<DownloadHub>(DownloadHub.Path, Configure).RequireAuthorization(AccessPolicies.JobCaller);
+        endpoints.MapHub<DownloadHub>(DownloadHub.Path + "/{jobId}", Configure).RequireAuthorization(AccessPolicies.JobCaller);
         return endpoints;
     }
 }

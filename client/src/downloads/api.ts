@@ -20,7 +20,8 @@ export class ApiError extends Error {
 
 export interface DownloadsApi {
   initiate(fileIds: number[], callbackUrl?: string): Promise<InitiateResponse>;
-  getStatus(statusUrl: string): Promise<StatusDocument>;
+  /** `accessToken` is added to `statusUrl` unless it carries one already (initiate's URLs do where keys are required). */
+  getStatus(statusUrl: string, accessToken?: string | null): Promise<StatusDocument>;
   cancel(jobId: string, accessToken?: string | null): Promise<StatusDocument>;
   pause(jobId: string, accessToken?: string | null): Promise<StatusDocument>;
   resume(jobId: string, accessToken?: string | null): Promise<StatusDocument>;
@@ -30,7 +31,7 @@ export interface DownloadsApi {
 
 /** `url` with the job's access token as `?access_token=` (how the service takes it from browsers), if there is one. */
 export function withAccessToken(url: string, accessToken?: string | null): string {
-  if (!accessToken) return url;
+  if (!accessToken || /[?&]access_token=/.test(url)) return url;
   return `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(accessToken)}`;
 }
 
@@ -109,8 +110,8 @@ export function createApi(fetchImpl?: FetchLike): DownloadsApi {
         return await request<InitiateResponse>('/v1/download/initiate', init);
       }
     },
-    getStatus(statusUrl) {
-      return request<StatusDocument>(statusUrl);
+    getStatus(statusUrl, accessToken) {
+      return request<StatusDocument>(withAccessToken(statusUrl, accessToken));
     },
     cancel(jobId, accessToken) {
       return request<StatusDocument>(withAccessToken(`/v1/download/${encodeURIComponent(jobId)}`, accessToken), { method: 'DELETE' });

@@ -1,7 +1,7 @@
 // The downloads client: one shared hub connection for every tracked job, REST
 // polling while the hub is unavailable, and the jobs kept in localStorage.
 // Framework-agnostic; React reads it through useSyncExternalStore.
-import { ApiError, createApi, describeError, toLocalUrl, type DownloadsApi } from './api';
+import { ApiError, createApi, describeError, statusUrlFor, toLocalUrl, type DownloadsApi } from './api';
 import { parseTransportName, type HubLike, type TransportName } from './hub';
 import {
   applyEvent,
@@ -14,7 +14,7 @@ import {
   needsResync,
   type JobState,
 } from './jobState';
-import { loadTrackedJobs, parseTrackedJobs, saveTrackedJobs, STORAGE_KEY, type StorageLike, type TrackedJob } from './persistence';
+import { isJobId, loadTrackedJobs, parseTrackedJobs, saveTrackedJobs, STORAGE_KEY, type StorageLike, type TrackedJob } from './persistence';
 import type { InitiateResponse, JobEvent, StatusDocument } from './types';
 
 /**
@@ -183,6 +183,17 @@ export class DownloadsClient {
     }
   }
 
+  /**
+   * Follows a job started elsewhere: a back end that holds the API key starts it and hands the page its id and
+   * access token (see `handoverFromUrl`). Remembered with its token like a job started here.
+   */
+  adopt(jobId: string, accessToken?: string | null): JobState | null {
+    if (!isJobId(jobId)) return null;
+    const id = jobId.toLowerCase();
+    this.track({ job_id: id, status_url: statusUrlFor(id), added_at: this.now(), ...(accessToken ? { access_token: accessToken } : {}) }, true);
+    return this.jobs.get(id) ?? null;
+  }
+
   private trackStarted(response: InitiateResponse): JobState {
     const jobId = response.job_id.toLowerCase();
     this.startedHere.add(jobId);
@@ -300,7 +311,7 @@ export class DownloadsClient {
     const job = this.jobs.get(jobId);
     if (!job || job.lost) return;
     try {
-      const doc = await this.api.getStatus(job.statusUrl);
+      const doc = await this.api.getStatus(job.statusUrl, job.accessToken);
       this.commit(jobId, (j) => {
         const loadFailedBefore = j.seq === 0 && j.error !== null;
         let next = applyStatusDocument(j, doc, this.now());
@@ -528,6 +539,16 @@ function defaultStorage(): StorageLike | null {
 export function transportFromUrl(search: string): { transport: TransportName | null; hubOff: boolean } {
   const params = new URLSearchParams(search);
   return { transport: parseTransportName(params.get('transport')), hubOff: params.get('hub') === 'off' };
+}
+
+/**
+ * A job handed to the page in its URL's fragment, `#job={job_id}&access_token={token}`: a fragment never reaches a
+ * server, its logs or a Referer. Null when the fragment holds no job id.
+ */
+export function handoverFromUrl(hash: string): { jobId: string; accessToken: string | null } | null {
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  const jobId = params.get('job');
+  return isJobId(jobId) ? { jobId: jobId.toLowerCase(), accessToken: params.get('access_token') || null } : null;
 }
 
 export { STORAGE_KEY };

@@ -1,6 +1,6 @@
 // React binding of the downloads client: one shared client per page.
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
-import { DownloadsClient, STORAGE_KEY, transportFromUrl, type ConnectionMode } from './connection';
+import { DownloadsClient, handoverFromUrl, STORAGE_KEY, transportFromUrl, type ConnectionMode } from './connection';
 import { estimateEtaSeconds, isEnded, jobActions, type JobActions, type JobState } from './jobState';
 import { createSignalRHub } from './signalrHub';
 
@@ -53,6 +53,13 @@ export function getDownloadsClient(): DownloadsClient {
     if (e.storageArea && e.storageArea !== window.localStorage) return;
     if (e.key === STORAGE_KEY || e.key === null) client.handleStorageChange(e.key === null ? null : e.newValue);
   });
+  // A job handed over in the fragment is remembered (with its token) before the hub connects, which may need that
+  // token; the fragment is then dropped, so a reload or a shared link does not carry the token on.
+  const handover = handoverFromUrl(window.location.hash);
+  if (handover) {
+    client.adopt(handover.jobId, handover.accessToken);
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  }
   client.start();
   shared = client;
   return client;

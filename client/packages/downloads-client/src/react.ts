@@ -148,6 +148,8 @@ export interface UseDownloads {
   resume(jobId: string): Promise<void>;
   retry(jobId: string, fileIds?: readonly number[]): Promise<InitiateResponse>;
   dismiss(jobId: string): void;
+  /** Follows a job a back end started and handed over (id and access token); kept like the others. */
+  adopt(jobId: string, accessToken?: string): void;
 }
 
 /** Many jobs, kept in localStorage: after a reload the page follows them again. */
@@ -166,6 +168,7 @@ export function useDownloads(options: TrackerOptions & { client?: DownloadsClien
       resume: (jobId) => tracker.resume(jobId),
       retry: (jobId, fileIds) => tracker.retry(jobId, fileIds),
       dismiss: (jobId) => tracker.dismiss(jobId),
+      adopt: (jobId, accessToken) => tracker.adopt(jobId, accessToken),
     }),
     [jobs, tracker],
   );

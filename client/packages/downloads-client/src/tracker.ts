@@ -74,6 +74,20 @@ export class DownloadTracker {
     return answer;
   }
 
+  /**
+   * Follows a job started elsewhere (a back end that holds the API key hands the page its id and access token) and
+   * keeps it, with its token, in storage like the jobs started here.
+   */
+  adopt(jobId: string, accessToken?: string): void {
+    if (!JOB_ID.test(jobId)) throw new TypeError(`Not a job id: ${jobId}`);
+    // The stored jobs first: saving before they are loaded would forget them.
+    this.load();
+    const id = jobId.toLowerCase();
+    if (accessToken) this.tokens.set(id, accessToken);
+    this.follow(id, Date.now(), 0);
+    this.save();
+  }
+
   /** A new job for the failed files of an ended one, followed like the others. */
   async retry(jobId: string, fileIds?: readonly number[]): Promise<InitiateResponse> {
     const answer = await this.client.retry(jobId, fileIds, { accessToken: this.tokens.get(jobId) });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApi } from '../api';
-import { DownloadsClient, POLLING_LABEL, transportFromUrl, type DownloadsClientOptions } from '../connection';
+import { DownloadsClient, handoverFromUrl, POLLING_LABEL, transportFromUrl, type DownloadsClientOptions } from '../connection';
 import type { JobState } from '../jobState';
 import { STORAGE_KEY } from '../persistence';
 import { event, FakeHub, FakeServer, files, JOB_A, JOB_B, MemoryStorage, statusDoc } from './fakes';
@@ -329,5 +329,28 @@ describe('job access tokens', () => {
     expect(server.requests.some((r) => r.method === 'DELETE' && r.url === `/v1/download/${JOB_A}?access_token=${token}`)).toBe(true);
     expect(JSON.parse(storage.getItem(STORAGE_KEY)!)[0]).toMatchObject({ job_id: JOB_A, access_token: token });
     expect(client.connectionAccessToken()).toBe(undefined); // the job has ended: nothing to follow
+  });
+});
+
+describe('a job handed over by a back end', () => {
+  it('reads the job id and token from the fragment only', () => {
+    expect(handoverFromUrl(`#job=${JOB_A.toUpperCase()}&access_token=jat_x-y`)).toEqual({ jobId: JOB_A, accessToken: 'jat_x-y' });
+    expect(handoverFromUrl(`#job=${JOB_A}`)).toEqual({ jobId: JOB_A, accessToken: null });
+    expect(handoverFromUrl('#job=not-a-job&access_token=jat_x')).toBeNull();
+    expect(handoverFromUrl('')).toBeNull();
+  });
+
+  it('is followed with its token, which it keeps for the next page load', async () => {
+    server.docs.set(JOB_A, statusDoc(JOB_A, 2, 'processing', files(IDS)));
+    const client = makeClient();
+
+    client.adopt(JOB_A, 'jat_handed');
+    client.start();
+    await flush();
+
+    expect(server.requests.some((r) => r.method === 'GET' && r.url === `/v1/download/status/${JOB_A}?access_token=jat_handed`)).toBe(true);
+    expect(client.connectionAccessToken()).toBe('jat_handed');
+    expect(hub.invocations.some(([method, id, ...args]) => method.endsWith('WithToken') && id === JOB_A && args.includes('jat_handed'))).toBe(true);
+    expect(JSON.parse(storage.getItem(STORAGE_KEY)!)[0]).toMatchObject({ job_id: JOB_A, access_token: 'jat_handed' });
   });
 });
