@@ -53,9 +53,10 @@ public sealed class RetentionSoakTests(ITestOutputHelper output)
 
             // The first round warms up (JIT and tiering, pools, Kestrel, Hangfire). After it, a single reading may
             // jump by up to ~20 MB (the GC keeps freed regions for a while) and fall back at the next; kept jobs grow
-            // the process by 25 MB a round and never fall back. So the lower of the last two readings is compared.
+            // the process by 25 MB a round and never fall back (and reach the file cap in the fourth). So the lower of
+            // the last two readings is compared; forgotten jobs measured here settle 10-20 MB above the first round.
             var settled = Math.Min(rss[^1], rss[^2]);
-            (settled - rss[0]).Should().BeLessThan(30L << 20, $"memory should stay flat once jobs expire; RSS by round: {string.Join(", ", rss.Select(r => r >> 20))} MB");
+            (settled - rss[0]).Should().BeLessThan(40L << 20, $"memory should stay flat once jobs expire; RSS by round: {string.Join(", ", rss.Select(r => r >> 20))} MB");
             // An absolute bound on every reading as well: a node that has served these jobs and forgotten them stays
             // near its warm footprint (140-180 MB measured here, workstation GC); 250 MB leaves room for other machines.
             rss.Max().Should().BeLessThan(250L << 20);
