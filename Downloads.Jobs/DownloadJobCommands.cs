@@ -7,6 +7,7 @@ using Downloads.Jobs.Telemetry;
 using Downloads.Jobs.Webhooks;
 using Hangfire;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Downloads.Jobs;
 
@@ -26,17 +27,17 @@ public sealed partial class DownloadJobCommands(
     InitiateGroupCommit groupCommit,
     BackgroundJobQueue backgroundJobs,
     WebhookTrigger webhooks,
+    IOptions<RetentionOptions> retention,
     ILogger<DownloadJobCommands> logger,
     DownloadsMetrics? metrics = null)
 {
-    public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
-
     /// <summary>
     /// Creates the job, owned by <paramref name="apiKeyName"/> (null in open mode) and scheduled fairly among the jobs
     /// of other clients as <paramref name="client"/>'s (see <see cref="JobHeader.Client"/>), and enqueues its run, together with
     /// the initiates that arrive meanwhile (<see cref="InitiateGroupCommit"/>). With an <c>Idempotency-Key</c>, the key
     /// is bound first, atomically, so concurrent identical requests create one job; the same key with another body
-    /// conflicts. Keys are scoped per API key: two clients never share one.
+    /// conflicts. Keys are scoped per API key: two clients never share one. A store that is full refuses the job
+    /// (<see cref="JobStoreFullException"/>) after a replay was answered.
     /// </summary>
     public async Task<InitiateOutcome> InitiateAsync(
         IReadOnlyList<long> fileIds,
@@ -52,7 +53,7 @@ public sealed partial class DownloadJobCommands(
         if (idempotencyKey is not null)
         {
             var wanted = new IdempotencyBinding(idempotencyKey, Fingerprint(fileIds, callbackUrl), jobId, fileIds.Count);
-            var held = await store.BindIdempotencyKeyAsync(wanted, IdempotencyWindow, cancellationToken);
+            var held = await store.BindIdempotencyKeyAsync(wanted, retention.Value.IdempotencyKeyLifetime, cancellationToken);
             if (held.JobId != jobId)
             {
                 return new InitiateOutcome(held.JobId, held.TotalFiles, Replayed: true, IdempotencyConflict: held.Fingerprint != wanted.Fingerprint);
@@ -61,11 +62,12 @@ public sealed partial class DownloadJobCommands(
 
         try
         {
+            store.EnsureRoomFor(fileIds.Count);
             await groupCommit.CommitAsync(NewJob(jobId, fileIds, callbackUrl, publicBaseUrl, apiKeyName, client, retryOf: null));
         }
         catch (Exception ex) when (idempotencyKey is not null)
         {
-            // Nothing was acknowledged (the group commit forgot the job): let the client retry with the same key.
+            // Nothing was acknowledged (the store was full, or the group commit forgot the job): let the client retry with the same key.
             await ReleaseKeyAsync(jobId, idempotencyKey, ex);
             throw;
         }
@@ -92,6 +94,7 @@ public sealed partial class DownloadJobCommands(
             return new RetryOutcome(plan, null);
         }
 
+        store.EnsureRoomFor(plan.FileIds.Count);
         var retry = NewJob(NewJobId(), plan.FileIds, ended.CallbackUrl, publicBaseUrl, ended.Header.ApiKeyName, client, ended.Id);
         await groupCommit.CommitAsync(retry);
         metrics?.JobInitiated();

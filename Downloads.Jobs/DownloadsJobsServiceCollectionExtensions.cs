@@ -45,6 +45,11 @@ public static class DownloadsJobsServiceCollectionExtensions
 
         services.AddOptions<RecoveryOptions>().BindConfiguration(RecoveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RetentionOptions>()
+            .Configure<IConfiguration>((retention, config) => retention.RetentionHours = config.GetValue<int?>(RetentionOptions.LegacyHoursSetting))
+            .BindConfiguration(RetentionOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         var redis = RedisConnection.IsConfigured(configuration);
@@ -91,7 +96,7 @@ public static class DownloadsJobsServiceCollectionExtensions
         // several hosts in one process (tests, or an API and a worker) must not share or swap them.
         services.TryAddSingleton<JobStorage>(sp => redis
             ? CreateRedisStorage(sp)
-            : new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+            : new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = HangfireExpiration(sp, TimeSpan.FromHours(6)) }));
         services.TryAddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((sp, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -112,7 +117,17 @@ public static class DownloadsJobsServiceCollectionExtensions
             InvisibilityTimeout = TimeSpan.FromSeconds(options.InvisibilityTimeoutSeconds),
             // Enqueue wakes workers through pub/sub; this bounds the wait when a notification was missed.
             FetchTimeout = TimeSpan.FromSeconds(5),
-        });
+        })
+        {
+            JobExpirationTimeout = HangfireExpiration(sp, TimeSpan.FromDays(1)),
+        };
+    }
+
+    // Hangfire's records of finished runs are kept no longer than the jobs they ran (its own default, else).
+    private static TimeSpan HangfireExpiration(IServiceProvider sp, TimeSpan hangfireDefault)
+    {
+        var ended = sp.GetRequiredService<IOptions<RetentionOptions>>().Value.Ended;
+        return ended < hangfireDefault ? ended : hangfireDefault;
     }
 
     /// <summary>Redis mode: one shared connection, the Redis job store and event stream (added before the in-memory defaults).</summary>

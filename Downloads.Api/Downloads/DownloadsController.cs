@@ -42,6 +42,7 @@ public sealed class DownloadsController(
     private const string IdempotencyKeyHeader = "Idempotency-Key";
 
     /// <summary>Starts a job and answers at once with its id and URLs.</summary>
+    /// <response code="503">Redis is unavailable; or, in memory, the stored jobs hold as many files as allowed (<c>Downloads:Retention:MaxInMemoryFiles</c>) until some expire. <c>Retry-After</c> says when to try again.</response>
     [HttpPost("initiate")]
     [Authorize(Policy = AccessPolicies.ApiKey)]
     [Consumes("application/json")]
@@ -95,6 +96,7 @@ public sealed class DownloadsController(
     /// </summary>
     /// <response code="400">A listed id is not a failed file of this job (completed, skipped, not in it, or listed twice).</response>
     /// <response code="409">The job has not ended, or has no failed file.</response>
+    /// <response code="503">Redis is unavailable; or, in memory, the stored jobs hold as many files as allowed until some expire (<c>Retry-After</c>).</response>
     [HttpPost("{jobId}/retry")]
     [RequestSizeLimit(64 * 1024)]
     [EnableRateLimiting(ProtectionServiceCollectionExtensions.InitiatePolicy)]

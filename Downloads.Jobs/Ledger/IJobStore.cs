@@ -63,6 +63,14 @@ public interface IJobStore
 
     /// <summary>Forgets a binding whose job could not be created, so the client may try again.</summary>
     Task ReleaseIdempotencyKeyAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Throws <see cref="JobStoreFullException"/> when a new job of <paramref name="files"/> files would not fit, in
+    /// O(1). A store bounded by memory (in process) says so; by default there is always room.
+    /// </summary>
+    void EnsureRoomFor(int files)
+    {
+    }
 }
 
 /// <summary>A job's header and one of its files, as read together.</summary>
@@ -70,6 +78,14 @@ public sealed record JobFileState(JobHeader Job, DownloadFile File);
 
 /// <summary>An <c>Idempotency-Key</c>, the fingerprint of the body it came with, and the job it made.</summary>
 public sealed record IdempotencyBinding(string Key, string Fingerprint, Guid JobId, int TotalFiles);
+
+/// <summary>The store holds as many files as it may; the API answers 503 with <c>Retry-After</c>.</summary>
+public sealed class JobStoreFullException(TimeSpan retryAfter)
+    : Exception($"The job store is full; room is expected in {retryAfter}.")
+{
+    /// <summary>When stored jobs are due to expire and make room.</summary>
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
 
 /// <summary>The job store cannot be reached (Redis down); the API answers 503.</summary>
 public sealed class JobStoreUnavailableException(string message, Exception? innerException = null)

@@ -1,21 +1,60 @@
 using System.Collections.Concurrent;
 using Downloads.Contracts;
+using Microsoft.Extensions.Options;
 
 namespace Downloads.Jobs.Ledger;
 
-/// <summary>The embedded default: jobs in process memory, for one process; a header and an array of files per job.</summary>
-public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
+/// <summary>
+/// The embedded default: jobs in process memory, for one process; a header and an array of files per job. Jobs,
+/// their event logs and idempotency keys expire as <see cref="RetentionOptions"/> says, swept on the store's writes
+/// at O(expired); the files of stored jobs are counted, and <see cref="EnsureRoomFor"/> refuses new ones beyond
+/// <see cref="RetentionOptions.MaxInMemoryFiles"/>.
+/// </summary>
+public sealed class InMemoryJobStore(TimeProvider timeProvider, IOptions<RetentionOptions> options) : IJobStore
 {
     /// <summary>Events kept per job, by every store; a long job logs thousands, and older ones are replayed as a snapshot instead.</summary>
     internal const int EventLogCapacity = 2000;
 
+    private readonly RetentionOptions _retention = options.Value;
     private readonly ConcurrentDictionary<Guid, Entry> _jobs = new();
     private readonly ConcurrentDictionary<string, (IdempotencyBinding Binding, DateTimeOffset ExpiresAt)> _keys = new(StringComparer.Ordinal);
-    private readonly SweepSchedule _keySweeps = new(TimeSpan.FromMinutes(1));
     private readonly ReadyRing _ready = new();
+
+    // One queue per lifetime, so each is in expiry order: jobs by creation (max age), ended jobs, keys.
+    private readonly ExpiryQueue<Guid> _aging = new();
+    private readonly ExpiryQueue<Guid> _ended = new();
+    private readonly ExpiryQueue<string> _keyExpiries = new();
+    private long _storedFiles;
 
     /// <summary>How many idempotency keys are held, expired ones not swept yet included.</summary>
     internal int IdempotencyKeyCount => _keys.Count;
+
+    /// <summary>How many jobs are held, expired ones not swept yet included.</summary>
+    internal int JobCount => _jobs.Count;
+
+    /// <summary>How many files the held jobs count together.</summary>
+    internal long StoredFiles => Interlocked.Read(ref _storedFiles);
+
+    /// <summary>Items in the expiry queues, stale ones included: what the bookkeeping of expiry costs.</summary>
+    internal int QueuedExpiries => _aging.Count + _ended.Count + _keyExpiries.Count;
+
+    public void EnsureRoomFor(int files)
+    {
+        if (StoredFiles + files <= _retention.MaxInMemoryFiles)
+        {
+            return;
+        }
+
+        // Room comes back when stored jobs expire: the earliest due one says when to try again.
+        var now = timeProvider.GetUtcNow();
+        Sweep(now);
+        if (StoredFiles + files > _retention.MaxInMemoryFiles)
+        {
+            // Nothing ended yet: a job that ends now is kept the whole retention, unless one reaches its max age first.
+            var next = _ended.NextAt ?? now + _retention.Ended;
+            throw new JobStoreFullException((_aging.NextAt is { } aging && aging < next ? aging : next) - now);
+        }
+    }
 
     public Task<DownloadJob?> GetAsync(Guid jobId, CancellationToken cancellationToken)
     {
@@ -49,11 +88,16 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
     public Task CreateAsync(DownloadJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (!_jobs.TryAdd(job.Id, new Entry(job.Header, [.. job.Files])))
+        Sweep(timeProvider.GetUtcNow());
+        var expiresAt = job.Header.CreatedAt + _retention.MaxJobAge;
+        if (!_jobs.TryAdd(job.Id, new Entry(job.Header, [.. job.Files], expiresAt)))
         {
             throw new InvalidOperationException($"Job {job.Id} exists already.");
         }
 
+        Interlocked.Add(ref _storedFiles, job.Files.Length);
+        _aging.Add(job.Id, expiresAt);
+        _aging.CompactIfStale(_jobs.Count, (id, at) => _jobs.TryGetValue(id, out var entry) && entry.ExpiresAt == at);
         _ready.Set(job.Id, ReadyKeys.ClientOf(job.Header), JobTransitions.IsReady(job.Header));
         return Task.CompletedTask;
     }
@@ -71,6 +115,8 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(files);
+        var now = timeProvider.GetUtcNow();
+        Sweep(now);
         if (!_jobs.TryGetValue(next.Id, out var entry))
         {
             return Task.FromResult(false);
@@ -78,7 +124,7 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
 
         lock (entry)
         {
-            if (entry.Header.Seq != next.Seq - 1)
+            if (entry.Forgotten || entry.Header.Seq != next.Seq - 1)
             {
                 return Task.FromResult(false);
             }
@@ -95,6 +141,17 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
             {
                 entry.Events.Dequeue();
             }
+
+            if (next.Status.IsTerminal())
+            {
+                entry.ExpiresAt = now + _retention.Ended;
+            }
+        }
+
+        // Queued outside the entry's lock: no thread holds a queue's lock and an entry's together.
+        if (next.Status.IsTerminal())
+        {
+            _ended.Add(next.Id, now + _retention.Ended);
         }
 
         return Task.FromResult(true);
@@ -115,12 +172,18 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
 
     public Task<IdempotencyBinding> BindIdempotencyKeyAsync(IdempotencyBinding binding, TimeSpan lifetime, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(binding);
         var now = timeProvider.GetUtcNow();
-        SweepExpiredKeys(now);
+        Sweep(now);
         var held = _keys.AddOrUpdate(
             binding.Key,
             _ => (binding, now + lifetime),
             (_, existing) => existing.ExpiresAt <= now ? (binding, now + lifetime) : existing);
+        if (held.Binding == binding)
+        {
+            _keyExpiries.Add(binding.Key, now + lifetime);
+        }
+
         return Task.FromResult(held.Binding);
     }
 
@@ -129,8 +192,10 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
         ArgumentNullException.ThrowIfNull(jobIds);
         foreach (var jobId in jobIds)
         {
-            _jobs.TryRemove(jobId, out _);
-            _ready.Remove(jobId);
+            if (_jobs.TryGetValue(jobId, out var entry))
+            {
+                Forget(jobId, entry);
+            }
         }
 
         return Task.CompletedTask;
@@ -153,31 +218,71 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
         return Task.CompletedTask;
     }
 
-    // Expired keys are replaced when bound again; the others are swept here, so keys never used again go too.
-    private void SweepExpiredKeys(DateTimeOffset now)
+    // On every write: what is due is at the front of the queues, so this costs O(expired). Each entry is checked
+    // against its own expiry, which may have moved since it was queued (a job that ended is kept longer, or less).
+    private void Sweep(DateTimeOffset now)
     {
-        if (!_keySweeps.TryStart(now))
-        {
-            return;
-        }
+        ForgetExpired(_aging.TakeDue(now), now);
+        ForgetExpired(_ended.TakeDue(now), now);
 
-        foreach (var pair in _keys)
+        foreach (var key in _keyExpiries.TakeDue(now))
         {
-            if (pair.Value.ExpiresAt <= now)
+            if (_keys.TryGetValue(key, out var held) && held.ExpiresAt <= now)
             {
-                _keys.TryRemove(pair);
+                // Only if unchanged since it was read: a key bound again meanwhile stays.
+                _keys.TryRemove(new KeyValuePair<string, (IdempotencyBinding, DateTimeOffset)>(key, held));
             }
         }
     }
 
-    // The header is replaced whole (it is small); a file is written in place: a change costs O(1).
-    private sealed class Entry(JobHeader header, DownloadFile[] files)
+    private void ForgetExpired(IReadOnlyList<Guid> due, DateTimeOffset now)
     {
+        foreach (var jobId in due)
+        {
+            if (_jobs.TryGetValue(jobId, out var entry) && entry.ExpiresAt <= now)
+            {
+                Forget(jobId, entry);
+            }
+        }
+    }
+
+    private void Forget(Guid jobId, Entry entry)
+    {
+        lock (entry)
+        {
+            if (entry.Forgotten)
+            {
+                return;
+            }
+
+            // A commit that holds the entry already is refused, not written where nobody reads it.
+            entry.Forgotten = true;
+        }
+
+        _jobs.TryRemove(new KeyValuePair<Guid, Entry>(jobId, entry));
+        _ready.Remove(jobId);
+        Interlocked.Add(ref _storedFiles, -entry.Files.Length);
+    }
+
+    // The header is replaced whole (it is small); a file is written in place: a change costs O(1).
+    private sealed class Entry(JobHeader header, DownloadFile[] files, DateTimeOffset expiresAt)
+    {
+        private long _expiresAtTicks = expiresAt.UtcTicks;
+
         public JobHeader Header { get; set; } = header;
 
         public DownloadFile[] Files { get; } = files;
 
         public Queue<JobEvent> Events { get; } = new();
+
+        /// <summary>Set under the entry's lock; read without it by sweeps.</summary>
+        public DateTimeOffset ExpiresAt
+        {
+            get => new(Interlocked.Read(ref _expiresAtTicks), TimeSpan.Zero);
+            set => Interlocked.Exchange(ref _expiresAtTicks, value.UtcTicks);
+        }
+
+        public bool Forgotten { get; set; }
     }
 }
 

@@ -10,12 +10,14 @@ namespace Downloads.Jobs.Ledger;
 /// <summary>
 /// Jobs in Redis, shared by every node. A job is one hash: <c>seq</c>, the header <c>h</c> and a field <c>f:{index}</c>
 /// per file, plus a list of its recent events. A commit compares seq, writes the header and the file that changed,
-/// appends the event, trims the log, sets the retention of an ended job and publishes, in one Lua script and one
-/// round trip: its cost does not depend on the job's size. The same script moves the job in or out of the ready
-/// ring (lists of clients and of their jobs) when the change made it ready or not. Whole jobs are read with one <c>HGETALL</c>.
-/// Ended jobs expire after <see cref="RedisOptions.RetentionHours"/>.
+/// appends the event, trims the log, sets the job's expiry and publishes, in one Lua script and one round trip: its
+/// cost does not depend on the job's size. The same script moves the job in or out of the ready ring (lists of
+/// clients and of their jobs) when the change made it ready or not. Whole jobs are read with one <c>HGETALL</c>.
+/// Both keys of a job expire together: <see cref="RetentionOptions.Ended"/> after its last change once it ended,
+/// else <see cref="RetentionOptions.MaxJobAge"/> after it was created. A job that expires while ready leaves the
+/// ring when a run next picks it and finds it gone (see <c>DownloadRun</c>).
 /// </summary>
-public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOptions> options) : IJobStore
+public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOptions> options, IOptions<RetentionOptions> retention) : IJobStore
 {
     private const string SeqField = "seq";
     private const string HeaderField = "h";
@@ -37,37 +39,42 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
 
         """;
 
-    // KEYS: job hash, event list, then the ready ring's. ARGV: seq, header, ready, job id, client, then field/value
-    // pairs of the files.
+    // KEYS: job hash, event list, then the ready ring's. ARGV: seq, header, ready, job id, client, expiry (unix ms: its
+    // max age), then field/value pairs of the files.
     private const string CreateScript = ReadyFunction + """
         if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
         redis.call('DEL', KEYS[2])
         redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'h', ARGV[2])
-        for i = 6, #ARGV, 200 do
+        for i = 7, #ARGV, 200 do
           redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 199, #ARGV)))
         end
+        redis.call('PEXPIREAT', KEYS[1], ARGV[6])
         set_ready(ARGV[3], ARGV[4], ARGV[5])
         return 1
         """;
 
     // KEYS: job hash, event list, then the ready ring's. ARGV: expected seq, next seq, header, event, log capacity, channel,
-    // ttl seconds (0: keep), ready, job id, client, then field/value pairs of the files that changed (one, except for a cancel).
+    // ttl ms of an ended job (0: not ended), expiry of an unfinished one (unix ms: its max age), ready, job id, client,
+    // then field/value pairs of the files that changed (one, except for a cancel). The event list is created by its
+    // first push: every commit sets its expiry too.
     private const string CommitScript = ReadyFunction + """
         local current = redis.call('HGET', KEYS[1], 'seq')
         if not current or current ~= ARGV[1] then return 0 end
         redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'h', ARGV[3])
-        for i = 11, #ARGV, 200 do
+        for i = 12, #ARGV, 200 do
           redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 199, #ARGV)))
         end
-        set_ready(ARGV[8], ARGV[9], ARGV[10])
+        set_ready(ARGV[9], ARGV[10], ARGV[11])
         redis.call('RPUSH', KEYS[2], ARGV[4])
         redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
-        local ttl = tonumber(ARGV[7])
-        if ttl > 0 then
-          redis.call('EXPIRE', KEYS[1], ttl)
-          redis.call('EXPIRE', KEYS[2], ttl)
-        end
         redis.call('PUBLISH', ARGV[6], ARGV[4])
+        if tonumber(ARGV[7]) > 0 then
+          redis.call('PEXPIRE', KEYS[1], ARGV[7])
+          redis.call('PEXPIRE', KEYS[2], ARGV[7])
+        else
+          redis.call('PEXPIREAT', KEYS[1], ARGV[8])
+          redis.call('PEXPIREAT', KEYS[2], ARGV[8])
+        end
         return 1
         """;
 
@@ -104,6 +111,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
         """;
 
     private readonly RedisOptions _options = options.Value;
+    private readonly RetentionOptions _retention = retention.Value;
 
     private IDatabase Db => redis.GetDatabase();
 
@@ -153,7 +161,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
         var creates = jobs.Select(job => batch.ScriptEvaluateAsync(
             CreateScript,
             [JobKey(job.Id), EventsKey(job.Id), .. ReadyKeysOf(job.Header)],
-            [job.Seq, Serialize(job.Header), .. ReadyValues(job.Header), .. FileValues(job.Files)])).ToList();
+            [job.Seq, Serialize(job.Header), .. ReadyValues(job.Header), MaxAgeExpiry(job.Header), .. FileValues(job.Files)])).ToList();
         batch.Execute();
         var created = await Task.WhenAll(creates);
         return created.All(c => (int)c == 1) ? true : throw new InvalidOperationException("A job exists already.");
@@ -162,12 +170,12 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
     public Task<bool> TryCommitAsync(JobHeader next, IReadOnlyList<DownloadFile> files, JobEvent jobEvent, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
         ArgumentNullException.ThrowIfNull(next);
-        var ttl = next.Status.IsTerminal() ? (long)_options.Retention.TotalSeconds : 0;
+        var endedTtl = next.Status.IsTerminal() ? (long)Math.Max(1, _retention.Ended.TotalMilliseconds) : 0;
         var committed = await Db.ScriptEvaluateAsync(
             CommitScript,
             [JobKey(next.Id), EventsKey(next.Id), .. ReadyKeysOf(next)],
-            [next.Seq - 1, next.Seq, Serialize(next), Serialize(jobEvent), InMemoryJobStore.EventLogCapacity, _options.EventsChannel, ttl,
-             .. ReadyValues(next), .. FileValues(files)]);
+            [next.Seq - 1, next.Seq, Serialize(next), Serialize(jobEvent), InMemoryJobStore.EventLogCapacity, _options.EventsChannel, endedTtl,
+             MaxAgeExpiry(next), .. ReadyValues(next), .. FileValues(files)]);
         return (int)committed == 1;
     }, cancellationToken);
 
@@ -253,6 +261,9 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
     private RedisKey IdempotencyKey(string key) => $"{_options.KeyPrefix}idempotency:{key}";
 
     private static RedisValue FileField(int index) => $"f:{index}";
+
+    // Absolute, from the job's creation: the commits of a job that never ends do not keep it alive.
+    private long MaxAgeExpiry(JobHeader job) => (job.CreatedAt + _retention.MaxJobAge).ToUnixTimeMilliseconds();
 
     private static IEnumerable<RedisValue> FileValues(IEnumerable<DownloadFile> files) =>
         files.SelectMany(f => new[] { FileField(f.Index), (RedisValue)Serialize(f) });

@@ -36,13 +36,7 @@ public sealed class RedisOptions
     [Range(5, 86_400)]
     public int InvisibilityTimeoutSeconds { get; set; } = 300;
 
-    /// <value>How long a job's record and event log stay in Redis after the job ended; default 24 h.</value>
-    [Range(1, 24 * 365)]
-    public int RetentionHours { get; set; } = 24;
-
     internal TimeSpan Timeout => TimeSpan.FromMilliseconds(TimeoutMs);
-
-    internal TimeSpan Retention => TimeSpan.FromHours(RetentionHours);
 
     internal TimeSpan InvisibilityTimeout => TimeSpan.FromSeconds(InvisibilityTimeoutSeconds);
 

@@ -1,16 +1,18 @@
 using System.Collections.Concurrent;
-using Downloads.Contracts;
+using Downloads.Jobs.Ledger;
+using Microsoft.Extensions.Options;
 
 namespace Downloads.Jobs.Webhooks;
 
 /// <summary>
 /// The embedded default: delivery states in process memory, for one process, each forgotten
-/// <see cref="WebhookDelivery.Retention"/> after its last change, as in Redis.
+/// <see cref="RetentionOptions.Ended"/> after its last change, as in Redis, swept on writes at O(expired).
 /// </summary>
-public sealed class InMemoryWebhookDeliveryStore(TimeProvider timeProvider) : IWebhookDeliveryStore
+public sealed class InMemoryWebhookDeliveryStore(TimeProvider timeProvider, IOptions<RetentionOptions> options) : IWebhookDeliveryStore
 {
+    private readonly TimeSpan _retention = options.Value.Ended;
     private readonly ConcurrentDictionary<Guid, Entry> _deliveries = new();
-    private readonly SweepSchedule _sweeps = new(TimeSpan.FromMinutes(1));
+    private readonly ExpiryQueue<Guid> _expiries = new();
 
     /// <summary>How many delivery states are held.</summary>
     internal int Count => _deliveries.Count;
@@ -21,7 +23,7 @@ public sealed class InMemoryWebhookDeliveryStore(TimeProvider timeProvider) : IW
     public Task<WebhookDelivery?> TryStartAttemptAsync(Guid jobId, int attempt, string owner, CancellationToken cancellationToken) =>
         Task.FromResult(Apply(jobId, d => d.StartAttempt(attempt, owner)));
 
-    public Task<bool> TryRecordAsync(Guid jobId, int attempt, WebhookStatus status, int? statusCode, CancellationToken cancellationToken) =>
+    public Task<bool> TryRecordAsync(Guid jobId, int attempt, Contracts.WebhookStatus status, int? statusCode, CancellationToken cancellationToken) =>
         Task.FromResult(Apply(jobId, d => d.Record(attempt, status, statusCode)) is not null);
 
     // Compare-and-swap until the rule's answer is stored or the rule refuses.
@@ -39,6 +41,7 @@ public sealed class InMemoryWebhookDeliveryStore(TimeProvider timeProvider) : IW
 
             if (_deliveries.TryUpdate(jobId, new Entry(next, now), current))
             {
+                _expiries.Add(jobId, now + _retention);
                 return next;
             }
         }
@@ -46,17 +49,12 @@ public sealed class InMemoryWebhookDeliveryStore(TimeProvider timeProvider) : IW
 
     private void SweepExpired(DateTimeOffset now)
     {
-        if (!_sweeps.TryStart(now))
+        foreach (var jobId in _expiries.TakeDue(now))
         {
-            return;
-        }
-
-        foreach (var pair in _deliveries)
-        {
-            if (now - pair.Value.ChangedAt >= WebhookDelivery.Retention)
+            if (_deliveries.TryGetValue(jobId, out var entry) && now - entry.ChangedAt >= _retention)
             {
                 // Only if unchanged since it was read.
-                _deliveries.TryRemove(pair);
+                _deliveries.TryRemove(new KeyValuePair<Guid, Entry>(jobId, entry));
             }
         }
     }

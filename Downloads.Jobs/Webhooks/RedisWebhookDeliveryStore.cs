@@ -1,5 +1,6 @@
 using System.Globalization;
 using Downloads.Contracts;
+using Downloads.Jobs.Ledger;
 using StackExchange.Redis;
 
 namespace Downloads.Jobs.Webhooks;
@@ -7,9 +8,10 @@ namespace Downloads.Jobs.Webhooks;
 /// <summary>
 /// Delivery states in Redis, shared by every node: one hash per job (<c>{prefix}webhook:{job id}</c>), changed only by
 /// two scripts that apply the rules of <see cref="WebhookDelivery.StartAttempt"/> and <see cref="WebhookDelivery.Record"/>
-/// in one atomic step.
+/// in one atomic step. Each expires <paramref name="retention"/> (<see cref="RetentionOptions.Ended"/>) after its last
+/// change: a delivery starts when its job ended, so it outlives its job, and a job is never seen without its delivery.
 /// </summary>
-public sealed class RedisWebhookDeliveryStore(IConnectionMultiplexer redis, string keyPrefix) : IWebhookDeliveryStore
+public sealed class RedisWebhookDeliveryStore(IConnectionMultiplexer redis, string keyPrefix, TimeSpan retention) : IWebhookDeliveryStore
 {
     // KEYS[1] hash; ARGV attempt, owner, ttl seconds. Returns {attempts, last status code or ""} or nil.
     private const string StartAttemptScript = """
@@ -36,7 +38,7 @@ public sealed class RedisWebhookDeliveryStore(IConnectionMultiplexer redis, stri
         return 1
         """;
 
-    private static readonly string RetentionSeconds = ((long)WebhookDelivery.Retention.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+    private readonly string _retentionSeconds = ((long)Math.Max(1, Math.Ceiling(retention.TotalSeconds))).ToString(CultureInfo.InvariantCulture);
 
     public async Task<WebhookDelivery?> GetAsync(Guid jobId, CancellationToken cancellationToken)
     {
@@ -54,7 +56,7 @@ public sealed class RedisWebhookDeliveryStore(IConnectionMultiplexer redis, stri
     public async Task<WebhookDelivery?> TryStartAttemptAsync(Guid jobId, int attempt, string owner, CancellationToken cancellationToken)
     {
         var result = await Database.ScriptEvaluateAsync(
-            StartAttemptScript, [Key(jobId)], [attempt, owner, RetentionSeconds]);
+            StartAttemptScript, [Key(jobId)], [attempt, owner, _retentionSeconds]);
         if (result.IsNull)
         {
             return null;
@@ -69,7 +71,7 @@ public sealed class RedisWebhookDeliveryStore(IConnectionMultiplexer redis, stri
         var result = await Database.ScriptEvaluateAsync(
             RecordScript,
             [Key(jobId)],
-            [attempt, StatusName(status), statusCode?.ToString(CultureInfo.InvariantCulture) ?? "", RetentionSeconds]);
+            [attempt, StatusName(status), statusCode?.ToString(CultureInfo.InvariantCulture) ?? "", _retentionSeconds]);
         return (int)result == 1;
     }
 

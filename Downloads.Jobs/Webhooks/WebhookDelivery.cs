@@ -10,9 +10,6 @@ namespace Downloads.Jobs.Webhooks;
 /// <param name="Owner">The run (Hangfire job id) that made the latest attempt; a re-run of it after a crash may attempt again.</param>
 public sealed record WebhookDelivery(Guid JobId, WebhookStatus Status, int Attempts, int? LastStatusCode, string? Owner)
 {
-    /// <summary>How long a delivery's state is kept after its last change, by every store.</summary>
-    public static readonly TimeSpan Retention = TimeSpan.FromDays(7);
-
     /// <summary>A delivery nobody has attempted yet.</summary>
     public static WebhookDelivery New(Guid jobId) => new(jobId, WebhookStatus.Pending, 0, null, null);
 

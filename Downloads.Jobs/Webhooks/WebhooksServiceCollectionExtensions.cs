@@ -1,3 +1,4 @@
+using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
 using Downloads.Jobs.Redis;
 using Hangfire;
@@ -24,8 +25,9 @@ internal static class WebhooksServiceCollectionExtensions
 
         // Wherever the service has Redis (a registered connection), delivery states live there, shared by every node.
         services.TryAddSingleton<IWebhookDeliveryStore>(sp => sp.GetService<IConnectionMultiplexer>() is { } redis
-            ? new RedisWebhookDeliveryStore(redis, sp.GetRequiredService<IOptions<RedisOptions>>().Value.KeyPrefix)
-            : new InMemoryWebhookDeliveryStore(sp.GetRequiredService<TimeProvider>()));
+            ? new RedisWebhookDeliveryStore(
+                redis, sp.GetRequiredService<IOptions<RedisOptions>>().Value.KeyPrefix, sp.GetRequiredService<IOptions<RetentionOptions>>().Value.Ended)
+            : ActivatorUtilities.CreateInstance<InMemoryWebhookDeliveryStore>(sp));
         services.TryAddSingleton<WebhookTargetGuard>();
         services.TryAddSingleton<WebhookSigner>();
         services.TryAddSingleton<WebhookRetrySchedule>();

@@ -1,4 +1,5 @@
 using Downloads.Jobs.Ledger;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Downloads.Tests.Jobs;
@@ -13,7 +14,7 @@ public sealed class InMemoryIdempotencyKeyTests
     [Fact]
     public async Task Keys_whose_lifetime_is_over_are_swept_out()
     {
-        var store = new InMemoryJobStore(_time);
+        var store = new InMemoryJobStore(_time, Options.Create(new RetentionOptions()));
         await BindAsync(store, "used-once");
         _time.Advance(Lifetime - TimeSpan.FromHours(1));
         await BindAsync(store, "recent");
@@ -27,7 +28,7 @@ public sealed class InMemoryIdempotencyKeyTests
     [Fact]
     public async Task A_key_within_its_lifetime_still_returns_its_job()
     {
-        var store = new InMemoryJobStore(_time);
+        var store = new InMemoryJobStore(_time, Options.Create(new RetentionOptions()));
         var first = await BindAsync(store, "key");
         _time.Advance(Lifetime - TimeSpan.FromMinutes(1));
 

@@ -99,7 +99,7 @@ public abstract class ReadyRingTests
 
 public sealed class InMemoryReadyRingTests : ReadyRingTests
 {
-    protected override IJobStore Store { get; } = new InMemoryJobStore(TimeProvider.System);
+    protected override IJobStore Store { get; } = new InMemoryJobStore(TimeProvider.System, Options.Create(new RetentionOptions()));
 }
 
 public sealed class RedisReadyRingTests : ReadyRingTests, IAsyncLifetime
@@ -107,7 +107,7 @@ public sealed class RedisReadyRingTests : ReadyRingTests, IAsyncLifetime
     private readonly RedisOptions _options = new() { KeyPrefix = RedisServer.NewKeyPrefix() };
     private IConnectionMultiplexer _redis = null!;
 
-    protected override IJobStore Store => new RedisJobStore(_redis, Options.Create(_options));
+    protected override IJobStore Store => new RedisJobStore(_redis, Options.Create(_options), Options.Create(new RetentionOptions()));
 
     public async Task InitializeAsync() => _redis = RedisConnection.Connect((await RedisServer.Shared).ConnectionString, _options);
 

@@ -17,7 +17,7 @@ public sealed class ActiveJobLimiterTests
 
     public ActiveJobLimiterTests()
     {
-        _store = new InMemoryJobStore(_time);
+        _store = new InMemoryJobStore(_time, Options.Create(new RetentionOptions()));
         _counting = CountingStore.Wrap(_store);
     }
 

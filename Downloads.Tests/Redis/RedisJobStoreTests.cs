@@ -17,14 +17,15 @@ public sealed class RedisJobStoreTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
 
-    private readonly RedisOptions _options = new() { KeyPrefix = RedisServer.NewKeyPrefix(), RetentionHours = 2 };
+    private readonly RedisOptions _options = new() { KeyPrefix = RedisServer.NewKeyPrefix() };
+    private readonly IOptions<RetentionOptions> _retention = Options.Create(new RetentionOptions { EndedJobs = TimeSpan.FromHours(2), MaxJobAge = TimeSpan.FromDays(3) });
     private IConnectionMultiplexer _redis = null!;
     private RedisJobStore _store = null!;
 
     public async Task InitializeAsync()
     {
         _redis = RedisConnection.Connect((await RedisServer.Shared).ConnectionString, _options);
-        _store = new RedisJobStore(_redis, Options.Create(_options));
+        _store = new RedisJobStore(_redis, Options.Create(_options), _retention);
     }
 
     public async Task DisposeAsync() => await _redis.DisposeAsync();
@@ -70,17 +71,44 @@ public sealed class RedisJobStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_ended_job_expires_after_the_retention_time_and_a_running_one_does_not()
+    public async Task An_ended_job_expires_after_the_retention_time_and_a_running_one_at_its_max_age()
     {
         var job = await CreateAsync(70000);
         await CommitAsync(job.Header with { Seq = 2, Status = JobStatus.Processing });
-        (await _redis.GetDatabase().KeyTimeToLiveAsync($"{_options.KeyPrefix}job:{{{job.Id:D}}}")).Should().BeNull();
+        var maxAge = Now + TimeSpan.FromDays(3) - DateTimeOffset.UtcNow;
+        (await _redis.GetDatabase().KeyTimeToLiveAsync($"{_options.KeyPrefix}job:{{{job.Id:D}}}")).Should().BeCloseTo(maxAge, TimeSpan.FromMinutes(1));
+        (await _redis.GetDatabase().KeyTimeToLiveAsync($"{_options.KeyPrefix}job:{{{job.Id:D}}}:events")).Should().BeCloseTo(maxAge, TimeSpan.FromMinutes(1));
 
         await CommitAsync(job.Header with { Seq = 3, Status = JobStatus.Cancelled });
 
         var ttl = await _redis.GetDatabase().KeyTimeToLiveAsync($"{_options.KeyPrefix}job:{{{job.Id:D}}}");
         ttl.Should().BeCloseTo(TimeSpan.FromHours(2), TimeSpan.FromMinutes(1));
         (await _redis.GetDatabase().KeyTimeToLiveAsync($"{_options.KeyPrefix}job:{{{job.Id:D}}}:events")).Should().BeCloseTo(TimeSpan.FromHours(2), TimeSpan.FromMinutes(1));
+    }
+
+    [Fact]
+    public async Task A_job_never_committed_expires_at_its_max_age()
+    {
+        var job = await CreateAsync(70000);
+
+        var ttl = await _redis.GetDatabase().KeyTimeToLiveAsync($"{_options.KeyPrefix}job:{{{job.Id:D}}}");
+
+        ttl.Should().BeCloseTo(Now + TimeSpan.FromDays(3) - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1), "a job stranded before its first change is forgotten too");
+    }
+
+    [Fact]
+    public async Task The_commits_of_a_job_that_never_ends_do_not_keep_it_past_its_max_age()
+    {
+        var created = DateTimeOffset.UtcNow - TimeSpan.FromDays(3) + TimeSpan.FromSeconds(2);
+        var job = DownloadJob.Create(Guid.NewGuid(), [70000], null, "http://localhost", created);
+        await _store.CreateAsync(job, CancellationToken.None);
+        (await CommitAsync(job.Header with { Seq = 2, Status = JobStatus.Processing })).Should().BeTrue();
+        (await CommitAsync(job.Header with { Seq = 3, Status = JobStatus.Paused })).Should().BeTrue();
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        (await _store.GetHeaderAsync(job.Id, CancellationToken.None)).Should().BeNull("it was created three days ago, its max age");
+        (await _redis.GetDatabase().KeyExistsAsync($"{_options.KeyPrefix}job:{{{job.Id:D}}}:events")).Should().BeFalse("its event log goes with it");
     }
 
     [Fact]
@@ -98,7 +126,7 @@ public sealed class RedisJobStoreTests : IAsyncLifetime
         const int files = 60;
         var job = await CreateAsync([.. Enumerable.Range(0, files).Select(i => 70000L + i)]);
         await using var otherRedis = RedisConnection.Connect((await RedisServer.Shared).ConnectionString, _options);
-        JobLedger[] ledgers = [Ledger(_store), Ledger(new RedisJobStore(otherRedis, Options.Create(_options)))];
+        JobLedger[] ledgers = [Ledger(_store), Ledger(new RedisJobStore(otherRedis, Options.Create(_options), _retention))];
         await ledgers[0].UpdateAsync(job.Id, (h, now) => JobTransitions.Start(h, now), CancellationToken.None);
 
         // Four workers per process, each claiming the next file and completing it, as runs do.
@@ -121,7 +149,7 @@ public sealed class RedisJobStoreTests : IAsyncLifetime
     {
         await using var redis = await RedisServer.StartPrivateAsync();
         await using var connection = RedisConnection.Connect(redis.ConnectionString, _options);
-        var store = new RedisJobStore(connection, Options.Create(_options));
+        var store = new RedisJobStore(connection, Options.Create(_options), _retention);
         var ledger = Ledger(store);
 
         await using var admin = await ConnectionMultiplexer.ConnectAsync($"{redis.ConnectionString},allowAdmin=true");

@@ -2,7 +2,9 @@ using Downloads.Contracts;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Webhooks;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
 
@@ -78,18 +80,21 @@ public abstract class WebhookDeliveryStoreContract
 
 public sealed class InMemoryWebhookDeliveryStoreTests : WebhookDeliveryStoreContract
 {
+    // The retention of ended jobs, which delivery states share.
+    private static readonly RetentionOptions Retention = new() { EndedJobs = TimeSpan.FromHours(6) };
+
     private readonly FakeTimeProvider _time = new();
 
-    protected override IWebhookDeliveryStore CreateStore() => new InMemoryWebhookDeliveryStore(_time);
+    protected override IWebhookDeliveryStore CreateStore() => new InMemoryWebhookDeliveryStore(_time, Options.Create(Retention));
 
     [Fact]
     public async Task A_delivery_state_is_forgotten_once_the_retention_has_passed_since_its_last_change()
     {
-        var store = new InMemoryWebhookDeliveryStore(_time);
+        var store = new InMemoryWebhookDeliveryStore(_time, Options.Create(Retention));
         var (old, recent) = (Guid.NewGuid(), Guid.NewGuid());
         await store.TryStartAttemptAsync(old, 1, "run-1", CancellationToken.None);
         await store.TryRecordAsync(old, 1, WebhookStatus.Delivered, 200, CancellationToken.None);
-        _time.Advance(WebhookDelivery.Retention - TimeSpan.FromHours(1));
+        _time.Advance(Retention.Ended - TimeSpan.FromHours(1));
         await store.TryStartAttemptAsync(recent, 1, "run-2", CancellationToken.None);
 
         _time.Advance(TimeSpan.FromHours(2));
@@ -107,7 +112,21 @@ public sealed class RedisWebhookDeliveryStoreTests(RedisWebhookDeliveryStoreTest
     protected override IWebhookDeliveryStore CreateStore()
     {
         Skip.If(redis.Connection is null, "redis-server is not installed on this machine");
-        return new RedisWebhookDeliveryStore(redis.Connection, $"test:{Guid.NewGuid():N}:");
+        return new RedisWebhookDeliveryStore(redis.Connection, $"test:{Guid.NewGuid():N}:", TimeSpan.FromHours(6));
+    }
+
+    [SkippableFact]
+    public async Task A_delivery_state_expires_the_retention_of_ended_jobs_after_its_last_change()
+    {
+        Skip.If(redis.Connection is null, "redis-server is not installed on this machine");
+        var prefix = $"test:{Guid.NewGuid():N}:";
+        var store = new RedisWebhookDeliveryStore(redis.Connection, prefix, TimeSpan.FromHours(6));
+        var job = Guid.NewGuid();
+
+        await store.TryStartAttemptAsync(job, 1, "run-1", CancellationToken.None);
+
+        var ttl = await redis.Connection.GetDatabase().KeyTimeToLiveAsync($"{prefix}webhook:{{{job:D}}}");
+        ttl.Should().BeCloseTo(TimeSpan.FromHours(6), TimeSpan.FromMinutes(1));
     }
 
     /// <summary>A throwaway redis-server on a free loopback port, when the machine has one.</summary>
