@@ -120,7 +120,10 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task Status_document_shows_the_delivery_pending_then_delivered()
     {
-        await using var app = WebhookTestApps.Create();
+        // A file of 1 s: the first status read comes before the job ends and its first attempt is made.
+        await using var app = WebhookTestApps.Create()
+            .With("Downloads:Processing:DelayMinMs", "1000")
+            .With("Downloads:Processing:DelayMaxMs", "1000");
         var api = new DownloadsApi(app.CreateApiClient());
         var url = _receiver.Url("/status", new Reply(500), new Reply(200, TimeSpan.FromSeconds(1)));
 
