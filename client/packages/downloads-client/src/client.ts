@@ -1,6 +1,7 @@
 // The typed client of the download service: REST calls plus live following of a job.
-import { DEFAULT_TIMINGS, Follower, iterate, type FollowOptions, type FollowTimings, type HubOptions } from './follow.js';
-import { Http, newIdempotencyKey, type Credentials, type FetchLike } from './http.js';
+import { DEFAULT_TIMINGS, Follower, iterate, type FollowOptions, type FollowTimings } from './follow.js';
+import { connectSharedHub, type HubLike, type HubOptions, type HubTransportName } from './hub.js';
+import { ApiError, Http, newIdempotencyKey, type Credentials, type FetchLike } from './http.js';
 import { applyEvent, initialJobState, type JobState } from './jobState.js';
 import type { InitiateResponse, JobEvent, PendingResultDocument, ResultDocument, StatusDocument } from './types.js';
 
@@ -49,7 +50,8 @@ function jobPath(jobId: string): string {
 export class DownloadsClient {
   private readonly http: Http;
   private readonly apiKey: string | undefined;
-  private readonly timings: FollowTimings;
+  /** Timings of live following (defaults merged with the options'). */
+  readonly timings: FollowTimings;
   private readonly hubOptions: HubOptions | undefined;
   /** Access tokens of the jobs this client started (or was told about). */
   private readonly tokens = new Map<string, string>();
@@ -75,7 +77,13 @@ export class DownloadsClient {
       body,
       signal: options.signal,
     };
-    return this.remember(await this.http.json<InitiateResponse>('/v1/download/initiate', this.credentials(), init));
+    try {
+      return this.remember(await this.http.json<InitiateResponse>('/v1/download/initiate', this.credentials(), init));
+    } catch (error) {
+      // A network failure (not an answer): once more with the same key, which cannot start the job twice.
+      if (error instanceof ApiError || options.signal?.aborted) throw error;
+      return this.remember(await this.http.json<InitiateResponse>('/v1/download/initiate', this.credentials(), init));
+    }
   }
 
   status(jobId: string, options: JobOptions = {}): Promise<StatusDocument> {
@@ -143,6 +151,21 @@ export class DownloadsClient {
       if (!abort.signal.aborted) options.onError?.(error instanceof Error ? error : new Error(String(error)));
     });
     return () => abort.abort();
+  }
+
+  /**
+   * One connection to the general hub (`/ws/download`) on which many jobs can be followed (`Subscribe`,
+   * `SubscribeFrom`); it reconnects by itself for about a minute. With an API key the key opens it, else
+   * `accessTokenFactory` (a followed job's access token, where the service requires one).
+   */
+  connectHub(options: { transport?: HubTransportName | null; accessTokenFactory?: () => string | undefined } = {}): HubLike {
+    const apiKey = this.apiKey;
+    return connectSharedHub({
+      url: this.http.url('/ws/download'),
+      transport: options.transport,
+      accessTokenFactory: apiKey ? () => apiKey : options.accessTokenFactory,
+      hubOptions: this.hubOptions,
+    });
   }
 
   /** Follows the job to its end; resolves to the last event (whose status says how it ended). */

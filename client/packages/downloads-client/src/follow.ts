@@ -2,13 +2,8 @@
 // Server-Sent Events, then long polling, as negotiated), the plain SSE stream, or REST polling. Reconnects
 // with backoff and replay (`?last_seq=` on the hub, `Last-Event-ID` on the stream), polls while the hub
 // cannot be reached, and re-syncs from the status document on a gap. Every event passes sequence.ts.
-import {
-  HttpTransportType,
-  HubConnectionBuilder,
-  type IHttpConnectionOptions,
-  type ILogger,
-} from '@microsoft/signalr';
 import { delay, isFatal, type Credentials, type Http } from './http.js';
+import { buildConnection, parseHubTransport, type HubOptions } from './hub.js';
 import type { TransportName } from './jobState.js';
 import { EMPTY_SEQUENCE, gapExpired, receive, resync, type Sequence, type Step } from './sequence.js';
 import { readEventStream } from './sse.js';
@@ -50,16 +45,7 @@ export interface FollowContext {
   hubOptions?: HubOptions;
 }
 
-/** Extra SignalR connection options: headers, a logger, or (in Node) the `WebSocket` constructor to use. */
-export type HubOptions = Partial<IHttpConnectionOptions> & { WebSocket?: unknown };
-
 export type EventSink = (event: JobEvent, transport: TransportName) => void;
-
-const HUB_TRANSPORTS: Record<string, HttpTransportType> = {
-  WebSockets: HttpTransportType.WebSockets,
-  ServerSentEvents: HttpTransportType.ServerSentEvents,
-  LongPolling: HttpTransportType.LongPolling,
-};
 
 export class Follower {
   private sequence: Sequence = EMPTY_SEQUENCE;
@@ -195,31 +181,22 @@ export class Follower {
 
   /** One hub connection at `/ws/download/{job_id}` (replaying after `last_seq`); true when it delivered an event. */
   private async runHub(choice: TransportChoice): Promise<boolean> {
-    const forced = choice === 'auto' ? undefined : HUB_TRANSPORTS[choice];
-    if (choice !== 'auto' && forced === undefined) throw new Error(`Unknown transport ${choice}.`);
-    let selected: TransportName = (choice === 'auto' ? 'WebSockets' : choice) as TransportName;
-    const logger: ILogger = {
-      log(_level, message) {
-        // The client logs each transport it tries at Debug: the last one tried is the one in use.
-        const match = /Selecting transport '(\w+)'/.exec(message);
-        if (match && match[1] in HUB_TRANSPORTS) selected = match[1] as TransportName;
-      },
-    };
+    const forced = choice === 'auto' ? null : parseHubTransport(choice);
+    if (choice !== 'auto' && !forced) throw new Error(`Unknown transport ${choice}.`);
     const token = this.context.credentials.accessToken ?? this.context.credentials.apiKey;
     const replay = this.sequence.seq > 0 ? `?last_seq=${this.sequence.seq}` : '';
-    const connection = new HubConnectionBuilder()
-      .withUrl(this.context.http.url(`/ws/download/${this.jobId}${replay}`), {
-        transport: forced ?? HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling,
-        ...(token ? { accessTokenFactory: () => token } : {}),
-        ...this.context.hubOptions,
-      })
-      .configureLogging(this.context.hubOptions?.logger ?? logger)
-      .build();
+    const { connection, selected: negotiated } = buildConnection({
+      url: this.context.http.url(`/ws/download/${this.jobId}${replay}`),
+      transport: forced,
+      ...(token ? { accessTokenFactory: () => token } : {}),
+      hubOptions: this.context.hubOptions,
+    });
+    const selected = (): TransportName => negotiated() ?? 'WebSockets';
 
     let delivered = false;
     connection.on('update', (event: JobEvent) => {
       delivered = true;
-      this.receive(event, selected);
+      this.receive(event, selected());
     });
     const closed = new Promise<void>((resolve) => connection.onclose(() => resolve()));
     const stopped = new Promise<void>((resolve) => this.stop.signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -227,7 +204,7 @@ export class Follower {
     // A start that fails after this follower stopped has nobody to tell.
     starting.catch(() => undefined);
     await Promise.race([starting, stopped]);
-    const stopSafetyPoll = this.safetyPoll(selected);
+    const stopSafetyPoll = this.safetyPoll(selected());
     try {
       await Promise.race([closed, stopped]);
     } finally {
