@@ -6,8 +6,8 @@ namespace Downloads.Tests.Clients;
 
 /// <summary>
 /// The TypeScript package (client/packages/downloads-client) against the real service: its vitest suite runs with
-/// the URL of a service in memory and of one whose hub is refused (every /ws path answers 503), and every one of
-/// its tests must pass: none skipped, none missing.
+/// the URL of a service in memory, of one whose hub is refused (every /ws path answers 503) and of two API nodes of
+/// one Redis deployment (a worker node beside them), and every one of its tests must pass: none skipped, none missing.
 /// </summary>
 public sealed class TypeScriptClientTests : IAsyncLifetime
 {
@@ -16,12 +16,25 @@ public sealed class TypeScriptClientTests : IAsyncLifetime
     private readonly DownloadsApplication _service = DotnetClientTests.OneFileAtATime(new DownloadsApplication());
     private readonly DownloadsApplication _hubBlocked = DotnetClientTests.OneFileAtATime(new DownloadsApplication()).WithHubBlocked();
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    private RedisDeployment? _redis;
+    private string _redisApiUrls = "";
+
+    public async Task InitializeAsync()
+    {
+        _redis = new RedisDeployment(await RedisServer.Shared).With("Downloads:Processing:MaxParallelFilesPerJob", "1");
+        var urls = new[] { _redis.Node("api"), _redis.Node("api") }.Select(node => node.BaseAddress.ToString().TrimEnd('/'));
+        _redis.Node("worker");
+        _redisApiUrls = string.Join(' ', urls);
+    }
 
     public async Task DisposeAsync()
     {
         await _service.DisposeAsync();
         await _hubBlocked.DisposeAsync();
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
     }
 
     [Fact]
@@ -35,6 +48,7 @@ public sealed class TypeScriptClientTests : IAsyncLifetime
         {
             ["DOWNLOADS_URL"] = _service.BaseAddress.ToString().TrimEnd('/'),
             ["DOWNLOADS_HUB_BLOCKED_URL"] = _hubBlocked.BaseAddress.ToString().TrimEnd('/'),
+            ["DOWNLOADS_REDIS_API_URLS"] = _redisApiUrls,
         };
 
         try
@@ -47,7 +61,7 @@ public sealed class TypeScriptClientTests : IAsyncLifetime
             var counts = json.RootElement;
             counts.GetProperty("numFailedTests").GetInt32().Should().Be(0, output);
             counts.GetProperty("numPendingTests").GetInt32().Should().Be(0, "no test of the package may be skipped");
-            counts.GetProperty("numPassedTests").GetInt32().Should().BeGreaterThanOrEqualTo(47, "every test file ran");
+            counts.GetProperty("numPassedTests").GetInt32().Should().BeGreaterThanOrEqualTo(82, "every test file ran");
         }
         finally
         {

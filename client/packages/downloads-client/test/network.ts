@@ -1,7 +1,7 @@
 // A lossy network between the client and the real service: streams cut mid-job, events lost on the way.
 // The service is untouched; only what reaches the client changes.
 import WebSocket from 'ws';
-import type { FetchLike } from '../src';
+import type { FetchLike, JobEvent } from '../src';
 
 const SEPARATOR = '\x1e';
 
@@ -37,6 +37,34 @@ export function cutsHubAfter(count: number): { WebSocket: typeof WebSocket; cuts
     return messages;
   });
   return { WebSocket: socket, cuts: () => cuts };
+}
+
+export interface HubTap {
+  WebSocket: typeof WebSocket;
+  /** Every `update` that reached the client, in order. */
+  updates: JobEvent[];
+  cuts: () => number;
+  /** How many updates had arrived when the connection was cut. */
+  cutAt: () => number;
+}
+
+/** A WebSocket that records every `update` it hands to SignalR, and cuts its first connection after `cutAfter` of them. */
+export function tapsHub(cutAfter = Number.POSITIVE_INFINITY): HubTap {
+  const updates: JobEvent[] = [];
+  let cuts = 0;
+  let cutAt = 0;
+  const socket = editsHubFrames((messages, ws) => {
+    for (const message of messages) {
+      if (message.includes('"target":"update"')) updates.push((JSON.parse(message) as { arguments: JobEvent[] }).arguments[0]);
+    }
+    if (cuts === 0 && updates.length >= cutAfter) {
+      cuts++;
+      cutAt = updates.length;
+      ws.terminate();
+    }
+    return messages;
+  });
+  return { WebSocket: socket, updates, cuts: () => cuts, cutAt: () => cutAt };
 }
 
 export interface EventStreamTap {
