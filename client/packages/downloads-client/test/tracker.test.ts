@@ -27,6 +27,15 @@ function makeClient(options: TrackerOptions = {}): DownloadTracker {
 
 const flush = () => vi.advanceTimersByTimeAsync(0);
 
+/** An open tracker (over the fake hub) that has started a job of IDS (JOB_A). */
+async function openedWithJob(): Promise<DownloadTracker> {
+  const client = makeClient();
+  client.open();
+  await client.start(IDS);
+  await flush();
+  return client;
+}
+
 beforeEach(() => {
   vi.useFakeTimers();
   server = new FakeServer();
@@ -143,10 +152,7 @@ describe('polling fallback', () => {
 
 describe('gaps over the hub', () => {
   it('re-subscribes for a snapshot when a gap stays open for a second', async () => {
-    const client = makeClient();
-    client.open();
-    await client.start(IDS);
-    await flush();
+    const client = await openedWithJob();
     hub.push(event(JOB_A, 2, { type: 'snapshot', results: files(IDS) }));
     hub.push(event(JOB_A, 4, { completed: 2, progress_percent: 50 }));
     expect(client.getJob(JOB_A)!.seq).toBe(2);
@@ -165,10 +171,7 @@ describe('gaps over the hub', () => {
   });
 
   it('does not re-sync when the missing event arrives in time', async () => {
-    const client = makeClient();
-    client.open();
-    await client.start(IDS);
-    await flush();
+    const client = await openedWithJob();
     const gets = server.statusGets(JOB_A);
     hub.push(event(JOB_A, 2, { type: 'snapshot', results: files(IDS) }));
     hub.push(event(JOB_A, 4, { completed: 2 }));
@@ -209,10 +212,7 @@ describe('replay on reconnect', () => {
   });
 
   it('asks the hub for the missing events when a gap stays open', async () => {
-    const client = makeClient();
-    client.open();
-    await client.start(IDS);
-    await flush();
+    const client = await openedWithJob();
     hub.push(event(JOB_A, 2, { type: 'snapshot', results: files(IDS) }));
     hub.push(event(JOB_A, 4, { completed: 2, progress_percent: 50 }));
     hub.replayFor = (id) => [event(id, 3, { completed: 1, progress_percent: 25 }), event(id, 4, { completed: 2, progress_percent: 50 })];
@@ -249,10 +249,7 @@ describe('persistence', () => {
   });
 
   it('removes a dismissed job and follows the list other tabs write', async () => {
-    const client = makeClient();
-    client.open();
-    await client.start(IDS);
-    await flush();
+    const client = await openedWithJob();
     hub.push(event(JOB_A, 2, { type: 'cancelled', status: 'cancelled', results: files(IDS, 'skipped') }));
     client.dismiss(JOB_A);
     expect(client.getSnapshot().jobs).toEqual([]);
