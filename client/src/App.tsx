@@ -69,7 +69,8 @@ function requestNotificationPermission(): void {
   }
 }
 
-function StartForm({ start }: { start: UseDownloads['start'] }) {
+// Not re-rendered by job updates (its `start` keeps its identity): its input may hold a thousand ids.
+const StartForm = memo(function StartForm({ start }: { start: UseDownloads['start'] }) {
   const [fileIdsText, setFileIdsText] = useState(EXAMPLE_IDS);
   const [callbackText, setCallbackText] = useState('');
   const [errors, setErrors] = useState<string[]>([]);
@@ -154,7 +155,7 @@ function StartForm({ start }: { start: UseDownloads['start'] }) {
       )}
     </form>
   );
-}
+});
 
 function etaText(job: TrackedJob, now: number): string {
   if (job.lost) return '—';

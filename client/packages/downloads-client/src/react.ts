@@ -168,11 +168,9 @@ export function useDownloads(options: UseDownloadsOptions = {}): UseDownloads {
   const first = useRef(options);
   const tracker = useMemo(() => new DownloadTracker(client, first.current), [client]);
   const { jobs, mode, transport } = useSyncExternalStore(tracker.subscribe, tracker.getSnapshot, tracker.getSnapshot);
-  return useMemo(
+  // The actions keep their identity from one update to the next: components given only them need not re-render.
+  const actions = useMemo<Omit<UseDownloads, 'jobs' | 'mode' | 'transport'>>(
     () => ({
-      jobs,
-      mode,
-      transport,
       start: (fileIds, initiateOptions) => tracker.start(fileIds, initiateOptions),
       cancel: (jobId) => tracker.cancel(jobId),
       pause: (jobId) => tracker.pause(jobId),
@@ -180,8 +178,9 @@ export function useDownloads(options: UseDownloadsOptions = {}): UseDownloads {
       retry: (jobId, fileIds) => tracker.retry(jobId, fileIds),
       dismiss: (jobId) => tracker.dismiss(jobId),
     }),
-    [jobs, mode, transport, tracker],
+    [tracker],
   );
+  return useMemo(() => ({ jobs, mode, transport, ...actions }), [jobs, mode, transport, actions]);
 }
 
 function asError(value: unknown): Error {
