@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, DownloadsClient, type JobEvent, type JobState, type TransportName } from '../src';
 import { cutsHubAfter, cutsStreamAfter, dropsHubUpdate, dropsStreamEvent } from './network';
-import { collect, existingFiles, expectWhole, hubBlockedServiceUrl, serviceUrl } from './service';
+import { collect, existingFiles, expectWhole, hubBlockedServiceUrl, redisApiUrls, serviceUrl } from './service';
 
 const fast = { pollIntervalMs: 200, gapHoldMs: 300, reconnectDelaysMs: [200, 500] };
 
@@ -43,6 +43,15 @@ describe('follow, over each transport, to the end', () => {
     const last = events.at(-1)!;
     expect(last.results?.map((r) => r.file_id)).toEqual(existingFiles(4));
     expect(last.results?.every((r) => r.status === 'completed' && r.download_url)).toBe(true);
+  });
+
+  it.each(transports)('%s, Redis: started on one API node, followed on the other', async (transport) => {
+    const [a, b] = redisApiUrls();
+    const job = await client({ baseUrl: a }).initiate(existingFiles(4));
+    const { events, states } = await followed(client({ baseUrl: b }), job.job_id, transport);
+    expectWhole(events);
+    expect(new Set(states.map((s) => s.transport))).toEqual(new Set([transport]));
+    expect(events.at(-1)!.results?.every((r) => r.status === 'completed' && r.download_url)).toBe(true);
   });
 
   it('negotiates WebSockets first', async () => {
