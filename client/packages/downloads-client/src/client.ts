@@ -1,5 +1,6 @@
 // The typed client of the download service: REST calls plus live following of a job.
-import { DEFAULT_TIMINGS, Follower, iterate, type FollowOptions, type FollowTimings } from './follow.js';
+import { DEFAULT_TIMINGS, Follower, iterate, type FollowContext, type FollowOptions, type FollowTimings } from './follow.js';
+import { HubShare } from './hubShare.js';
 import { connectSharedHub, type HubLike, type HubOptions, type HubTransportName } from './hub.js';
 import { ApiError, Http, newIdempotencyKey, type Credentials, type FetchLike } from './http.js';
 import { applyEvent, initialJobState, type JobState } from './jobState.js';
@@ -53,6 +54,8 @@ export class DownloadsClient {
   /** Timings of live following (defaults merged with the options'). */
   readonly timings: FollowTimings;
   private readonly hubOptions: HubOptions | undefined;
+  /** One shared hub connection per transport choice, for every job followed (`auto`: as negotiated). */
+  private readonly hubShares = new Map<string, HubShare>();
   /** Access tokens of the jobs this client started (or was told about). */
   private readonly tokens = new Map<string, string>();
 
@@ -177,8 +180,24 @@ export class DownloadsClient {
   }
 
   private follower(jobId: string, options: FollowOptions, accessToken: string | undefined, sink: ConstructorParameters<typeof Follower>[3]): Follower {
-    const context = { http: this.http, credentials: this.credentials(jobId, { accessToken }), timings: this.timings, hubOptions: this.hubOptions };
+    const context: FollowContext = {
+      http: this.http,
+      credentials: this.credentials(jobId, { accessToken }),
+      timings: this.timings,
+      hubOptions: this.hubOptions,
+      hubShare: (transport) => this.hubShare(transport),
+    };
     return new Follower(context, jobId, options, sink);
+  }
+
+  private hubShare(transport: HubTransportName | null): HubShare {
+    const key = transport ?? 'auto';
+    let share = this.hubShares.get(key);
+    if (!share) {
+      share = new HubShare((accessTokenFactory) => this.connectHub({ transport, accessTokenFactory }));
+      this.hubShares.set(key, share);
+    }
+    return share;
   }
 
   private act(jobId: string, suffix: string, method: string, options: JobOptions): Promise<StatusDocument> {

@@ -87,6 +87,15 @@ export interface HubLike {
   transport(): HubTransportName | null;
 }
 
+/**
+ * Subscribes a job on a general connection: from a snapshot (`Subscribe`), or replaying after `seq` when the job has
+ * been seen (`SubscribeFrom`); with the job's access token where one is given (the `…WithToken` forms).
+ */
+export function subscribeJob(hub: HubLike, jobId: string, seq: number, accessToken?: string): Promise<unknown> {
+  if (accessToken) return seq > 0 ? hub.invoke('SubscribeFromWithToken', jobId, seq, accessToken) : hub.invoke('SubscribeWithToken', jobId, accessToken);
+  return seq > 0 ? hub.invoke('SubscribeFrom', jobId, seq) : hub.invoke('Subscribe', jobId);
+}
+
 /** Backoff of the shared connection's own reconnects; after about a minute the tracker's restart loop takes over. */
 export const reconnectPolicy: IRetryPolicy = {
   nextRetryDelayInMilliseconds(context) {

@@ -6,7 +6,7 @@
 import type { DownloadsClient, InitiateOptions } from './client.js';
 import type { FollowTimings } from './follow.js';
 import { ApiError } from './http.js';
-import type { HubLike, HubTransportName } from './hub.js';
+import { subscribeJob, type HubLike, type HubTransportName } from './hub.js';
 import type { TransportName } from './jobState.js';
 import {
   applyDocument,
@@ -366,11 +366,8 @@ export class DownloadTracker {
     if (!hub) return;
     // A job known here resumes after its seq: the hub replays the events missed (after a reconnect, or over a gap)
     // while it still holds them, else sends a snapshot. A job not known yet starts from a snapshot.
-    const seq = this.jobs.get(jobId)?.seq ?? 0;
-    const token = this.tokens.get(jobId);
     try {
-      if (token) await (seq > 0 ? hub.invoke('SubscribeFromWithToken', jobId, seq, token) : hub.invoke('SubscribeWithToken', jobId, token));
-      else await (seq > 0 ? hub.invoke('SubscribeFrom', jobId, seq) : hub.invoke('Subscribe', jobId));
+      await subscribeJob(hub, jobId, this.jobs.get(jobId)?.seq ?? 0, this.tokens.get(jobId));
     } catch {
       // An unknown job or a dropped connection: the status document tells which.
       await this.refresh(jobId, false);

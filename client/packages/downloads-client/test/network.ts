@@ -17,6 +17,18 @@ function editsHubFrames(edit: (messages: string[], socket: WebSocket) => string[
   };
 }
 
+/** A WebSocket that counts the connections opened with it. */
+export function countsSockets(): { WebSocket: typeof WebSocket; opened: () => number } {
+  let opened = 0;
+  const Counting = class extends WebSocket {
+    constructor(address: string, protocols?: string | string[], options?: WebSocket.ClientOptions) {
+      super(address, protocols, options);
+      opened++;
+    }
+  };
+  return { WebSocket: Counting as unknown as typeof WebSocket, opened: () => opened };
+}
+
 /** A WebSocket (for SignalR's `WebSocket` option) that loses the `index`-th `update` message (0: the snapshot). */
 export function dropsHubUpdate(index: number): typeof WebSocket {
   let updates = 0;
