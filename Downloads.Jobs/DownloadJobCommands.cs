@@ -32,7 +32,8 @@ public sealed partial class DownloadJobCommands(
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
     /// <summary>
-    /// Creates the job, owned by <paramref name="apiKeyName"/> (null in open mode), and enqueues its run, together with
+    /// Creates the job, owned by <paramref name="apiKeyName"/> (null in open mode) and scheduled fairly among the jobs
+    /// of other clients as <paramref name="client"/>'s (see <see cref="JobHeader.Client"/>), and enqueues its run, together with
     /// the initiates that arrive meanwhile (<see cref="InitiateGroupCommit"/>). With an <c>Idempotency-Key</c>, the key
     /// is bound first, atomically, so concurrent identical requests create one job; the same key with another body
     /// conflicts. Keys are scoped per API key: two clients never share one.
@@ -43,6 +44,7 @@ public sealed partial class DownloadJobCommands(
         string publicBaseUrl,
         string? idempotencyKey,
         string? apiKeyName,
+        string client,
         CancellationToken cancellationToken)
     {
         var jobId = NewJobId();
@@ -59,7 +61,7 @@ public sealed partial class DownloadJobCommands(
 
         try
         {
-            await groupCommit.CommitAsync(NewJob(jobId, fileIds, callbackUrl, publicBaseUrl, apiKeyName, retryOf: null));
+            await groupCommit.CommitAsync(NewJob(jobId, fileIds, callbackUrl, publicBaseUrl, apiKeyName, client, retryOf: null));
         }
         catch (Exception ex) when (idempotencyKey is not null)
         {
@@ -77,7 +79,7 @@ public sealed partial class DownloadJobCommands(
     /// is left as it is. <c>null</c> when there is no such job; a refused plan when the job does not allow it.
     /// </summary>
     public async Task<RetryOutcome?> RetryAsync(
-        Guid jobId, IReadOnlyList<long>? fileIds, string publicBaseUrl, CancellationToken cancellationToken)
+        Guid jobId, IReadOnlyList<long>? fileIds, string publicBaseUrl, string client, CancellationToken cancellationToken)
     {
         if (await ledger.GetAsync(jobId, cancellationToken) is not { } ended)
         {
@@ -90,20 +92,26 @@ public sealed partial class DownloadJobCommands(
             return new RetryOutcome(plan, null);
         }
 
-        var retry = NewJob(NewJobId(), plan.FileIds, ended.CallbackUrl, publicBaseUrl, ended.Header.ApiKeyName, ended.Id);
+        var retry = NewJob(NewJobId(), plan.FileIds, ended.CallbackUrl, publicBaseUrl, ended.Header.ApiKeyName, client, ended.Id);
         await groupCommit.CommitAsync(retry);
         metrics?.JobInitiated();
         return new RetryOutcome(plan, new InitiateOutcome(retry.Id, plan.FileIds.Count, Replayed: false, IdempotencyConflict: false));
     }
 
-    // The job carries the initiating trace, so its runs continue it, and the key that owns it.
+    // The job carries the initiating trace, so its runs continue it, the key that owns it and the client it is scheduled for.
     private DownloadJob NewJob(
-        Guid jobId, IReadOnlyList<long> fileIds, string? callbackUrl, string publicBaseUrl, string? apiKeyName, Guid? retryOf)
+        Guid jobId, IReadOnlyList<long> fileIds, string? callbackUrl, string publicBaseUrl, string? apiKeyName, string client, Guid? retryOf)
     {
         var job = DownloadJob.Create(jobId, fileIds, callbackUrl, publicBaseUrl, ledger.Time.GetUtcNow());
         return job with
         {
-            Header = job.Header with { TraceParent = DownloadsTracing.CurrentTraceParent(), ApiKeyName = apiKeyName, RetryOf = retryOf },
+            Header = job.Header with
+            {
+                TraceParent = DownloadsTracing.CurrentTraceParent(),
+                ApiKeyName = apiKeyName,
+                Client = client,
+                RetryOf = retryOf,
+            },
         };
     }
 

@@ -4,6 +4,7 @@ using Downloads.Jobs.Events;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
 using Downloads.Jobs.Processing;
+using Downloads.Jobs.Recovery;
 using Downloads.Jobs.Redis;
 using Downloads.Jobs.Servers;
 using Downloads.Jobs.Storage;
@@ -42,6 +43,7 @@ public static class DownloadsJobsServiceCollectionExtensions
             sp.GetRequiredService<IHostEnvironment>(), "Downloads:Links:SigningKey", o => o.SigningKey));
         services.AddSingleton<IValidateOptions<LinkOptions>, LinkModeValidator>();
 
+        services.AddOptions<RecoveryOptions>().BindConfiguration(RecoveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
@@ -54,6 +56,7 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<DownloadsMetrics>();
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();
+        services.TryAddSingleton<IRunLeases, InMemoryRunLeases>();
         services.TryAddSingleton<IJobEventStream, InMemoryJobEventStream>();
         services.AddSingleton<IJobEventSink>(sp => sp.GetRequiredService<IJobEventStream>());
         services.TryAddSingleton<JobEventPublisher>();
@@ -123,6 +126,7 @@ public static class DownloadsJobsServiceCollectionExtensions
         var connectionString = configuration.GetConnectionString(RedisOptions.ConnectionStringName)!;
         services.TryAddSingleton(sp => RedisConnection.Connect(connectionString, sp.GetRequiredService<IOptions<RedisOptions>>().Value));
         services.TryAddSingleton<IJobStore, RedisJobStore>();
+        services.TryAddSingleton<IRunLeases, RedisRunLeases>();
         services.TryAddSingleton<IJobEventStream, RedisJobEventStream>();
     }
 
@@ -143,6 +147,8 @@ public static class DownloadsJobsServiceCollectionExtensions
         // Run by each Hangfire server above, beside its workers.
         services.TryAddSingleton<LocalHangfireServers>();
         services.AddSingleton<IBackgroundProcess, HangfireServerAnnouncer>();
+        services.TryAddSingleton<RecoverySweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<RecoverySweeper>());
         return services;
     }
 }

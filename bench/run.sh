@@ -114,7 +114,7 @@ node() {
     cd "$api_dir"
     export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$port" Downloads__Role=$role
     export Downloads__Links__SigningKey=bench-link-signing-key-0123456789abcdef-0123456789 Downloads__Webhooks__SigningSecret=whsec_YmVuY2gtd2ViaG9vay1zaWduaW5nLXNlY3JldC0wMTIzNDU2Nzg5
-    export Downloads__Processing__DelayMinMs=0 Downloads__Processing__DelayMaxMs=0 Downloads__RateLimiting__InitiatePerMinute=0 Downloads__RateLimiting__MaxActiveJobsPerClient=0
+    export Downloads__Processing__DelayMinMs=0 Downloads__Processing__DelayMaxMs=0 Downloads__RateLimiting__InitiatePerMinute=0 Downloads__RateLimiting__MaxActiveJobsPerClient=0 Downloads__RateLimiting__MaxActiveFilesPerClient=0
     export Downloads__RateLimiting__ControlPerMinute=0 Downloads__RateLimiting__MaxConnectionsPerClient=0
     export Serilog__MinimumLevel__Default=Warning
     if [[ -n $file_size ]]; then export Downloads__Storage__SyntheticSizeBytes=$file_size; fi

@@ -72,7 +72,7 @@ public sealed class DownloadsController(
         }
 
         var outcome = await commands.InitiateAsync(
-            request.FileIds!, request.CallbackUrl, publicUrls.BaseUrl(Request), idempotencyKey, User.ApiKeyName(), cancellationToken);
+            request.FileIds!, request.CallbackUrl, publicUrls.BaseUrl(Request), idempotencyKey, User.ApiKeyName(), ClientKeys.Of(HttpContext), cancellationToken);
         if (outcome.IdempotencyConflict)
         {
             return this.ProblemResult(
@@ -114,12 +114,12 @@ public sealed class DownloadsController(
         }
 
         // Another key's job is not found, and no job is made of it.
-        if (await FindAsync(id, cancellationToken) is null)
+        if (!await MayAccessAsync(id, cancellationToken))
         {
             return this.JobNotFound(id);
         }
 
-        var outcome = await commands.RetryAsync(id, request?.FileIds, publicUrls.BaseUrl(Request), cancellationToken);
+        var outcome = await commands.RetryAsync(id, request?.FileIds, publicUrls.BaseUrl(Request), ClientKeys.Of(HttpContext), cancellationToken);
         return outcome switch
         {
             null => this.JobNotFound(id),
@@ -249,6 +249,10 @@ public sealed class DownloadsController(
     private async Task<DownloadJob?> FindAsync(Guid id, CancellationToken cancellationToken) =>
         await ledger.GetAsync(id, cancellationToken) is { } job && await authorization.MayAccessAsync(User, job) ? job : null;
 
+    // The same check where the job itself is read later: the header alone says whose it is (O(1), not O(files)).
+    private async Task<bool> MayAccessAsync(Guid id, CancellationToken cancellationToken) =>
+        await ledger.GetHeaderAsync(id, cancellationToken) is { } header && await authorization.MayAccessAsync(User, header);
+
     // A change that the state does not allow is a 409, unless the job is already where it was asked to go.
     private async Task<IActionResult> ChangeAsync(
         string jobId,
@@ -262,21 +266,26 @@ public sealed class DownloadsController(
         }
 
         // Another key's job is not found, and nothing of it changes.
-        if (await FindAsync(id, cancellationToken) is null)
+        if (!await MayAccessAsync(id, cancellationToken))
         {
             return this.JobNotFound(id);
+        }
+
+        var update = await change(id, cancellationToken);
+        if (update is null)
+        {
+            return this.JobNotFound(id);
+        }
+
+        if (!update.Changed && !alreadyDone(update.Job))
+        {
+            return this.JobStateConflict($"The job is {update.Job.Status.ToString().ToLowerInvariant()}{(update.Job.PauseRequested ? " (pausing)" : "")}; that is not allowed now.");
         }
 
         // The answer is the whole job as it stands after the change (O(files), like any status read).
-        var update = await change(id, cancellationToken);
-        if (update is null || await ledger.GetAsync(id, cancellationToken) is not { } job)
-        {
-            return this.JobNotFound(id);
-        }
-
-        return update.Changed || alreadyDone(update.Job)
+        return await ledger.GetAsync(id, cancellationToken) is { } job
             ? StatusCode(StatusCodes.Status202Accepted, await StatusDocumentAsync(job, cancellationToken))
-            : this.JobStateConflict($"The job is {update.Job.Status.ToString().ToLowerInvariant()}{(update.Job.PauseRequested ? " (pausing)" : "")}; that is not allowed now.");
+            : this.JobNotFound(id);
     }
 
     // The webhook's delivery state is not part of the job (it changes after the job's seq has ended): merged in here.

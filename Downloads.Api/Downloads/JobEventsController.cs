@@ -9,7 +9,6 @@ using Downloads.Jobs;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Downloads.Api.Downloads;
@@ -27,7 +26,7 @@ public sealed class JobEventsController(JobEventFeed feed, IOptions<RealtimeOpti
     : ControllerBase
 {
     [HttpGet("{jobId}")]
-    [EnableRateLimiting(ProtectionServiceCollectionExtensions.ConnectionsPolicy)]
+    [ServiceFilter<EventStreamLimitFilter>]
     [Produces("text/event-stream")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status401Unauthorized, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status429TooManyRequests, "application/problem+json")]

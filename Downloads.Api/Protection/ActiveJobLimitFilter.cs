@@ -5,7 +5,10 @@ using Microsoft.AspNetCore.Mvc.Filters;
 
 namespace Downloads.Api.Protection;
 
-/// <summary>On initiate: a 429 when the client already has its limit of jobs not yet ended; else the new job is counted.</summary>
+/// <summary>
+/// On initiate and retry: a 429 when the client already has its limit of jobs, or of files, not yet ended; else the
+/// new job is counted with its files.
+/// </summary>
 public sealed class ActiveJobLimitFilter(ActiveJobLimiter limiter) : IAsyncActionFilter
 {
     /// <summary>What a client should wait before trying again: jobs take seconds to minutes.</summary>
@@ -14,13 +17,13 @@ public sealed class ActiveJobLimitFilter(ActiveJobLimiter limiter) : IAsyncActio
     public async Task OnActionExecutionAsync(ActionExecutingContext context, ActionExecutionDelegate next)
     {
         var client = ClientKeys.Of(context.HttpContext);
-        if (!await limiter.MayStartAsync(client, context.HttpContext.RequestAborted))
+        if (!await limiter.MayStartAsync(client, FilesAsked(context), context.HttpContext.RequestAborted))
         {
             context.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             context.Result = ((ControllerBase)context.Controller).ProblemResult(
                 StatusCodes.Status429TooManyRequests,
                 "Too many active jobs",
-                "This client already has as many jobs not yet ended as allowed; wait for one to end, or cancel one.");
+                "This client already has as many jobs, or files, not yet ended as allowed; wait for one to end, or cancel one.");
             return;
         }
 
@@ -28,7 +31,11 @@ public sealed class ActiveJobLimitFilter(ActiveJobLimiter limiter) : IAsyncActio
         if (executed.Result is ObjectResult { Value: InitiateDownloadResponse started }
             && !context.HttpContext.Response.Headers.ContainsKey("Idempotent-Replayed"))
         {
-            limiter.Track(client, started.JobId);
+            limiter.Track(client, started.JobId, started.TotalFiles);
         }
     }
+
+    // An initiate names its files; a retry's count is known only once planned (at least one file).
+    private static int FilesAsked(ActionExecutingContext context) =>
+        context.ActionArguments.Values.OfType<InitiateDownloadRequest>().FirstOrDefault()?.FileIds?.Count ?? 1;
 }

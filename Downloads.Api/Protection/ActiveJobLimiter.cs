@@ -6,29 +6,42 @@ using Microsoft.Extensions.Options;
 namespace Downloads.Api.Protection;
 
 /// <summary>
-/// Bounds the jobs one client has not yet ended (<c>Downloads:RateLimiting:MaxActiveJobsPerClient</c>). Kept in
-/// this node's memory: a job leaves the count when its terminal event passes through this node, or, for jobs that
-/// ended elsewhere, when the client is at its limit and the store says they ended. Several nodes each allow the limit.
-/// It reads the store, not the ledger: as an event sink of the ledger's publisher it must not depend on the ledger.
+/// Bounds what one client has not yet ended: its jobs (<c>MaxActiveJobsPerClient</c>) and their files
+/// (<c>MaxActiveFilesPerClient</c>), so the work a client can queue is bounded, not only its requests. Kept in this
+/// node's memory: a job leaves the count when its terminal event passes through this node, or, for jobs that ended
+/// elsewhere, when the client is at a limit and the store says they ended. That check reads the client's jobs, so it
+/// runs at most once per <see cref="RecheckInterval"/> per client: a flood of refused requests costs O(1) each.
+/// Several nodes each allow the limits. It reads the store, not the ledger: as an event sink of the ledger's publisher
+/// it must not depend on the ledger.
 /// </summary>
-public sealed class ActiveJobLimiter(IJobStore store, IOptions<RateLimitingOptions> options) : IJobEventSink
+public sealed class ActiveJobLimiter(IJobStore store, IOptions<RateLimitingOptions> options, TimeProvider timeProvider) : IJobEventSink
 {
+    /// <summary>How often a client at its limit has its jobs checked against the store.</summary>
+    public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(2);
+
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, HashSet<Guid>> _jobsByClient = [];
+    private readonly Dictionary<string, ClientWork> _clients = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, string> _clientByJob = [];
 
-    private int Limit => options.Value.MaxActiveJobsPerClient;
+    private RateLimitingOptions Limits => options.Value;
 
-    /// <summary>Whether <paramref name="client"/> may start another job now.</summary>
-    public async Task<bool> MayStartAsync(string client, CancellationToken cancellationToken)
+    private bool Off => Limits.MaxActiveJobsPerClient == 0 && Limits.MaxActiveFilesPerClient == 0;
+
+    /// <summary>Whether <paramref name="client"/> may start another job of <paramref name="files"/> files now.</summary>
+    public async Task<bool> MayStartAsync(string client, int files, CancellationToken cancellationToken)
     {
-        if (Limit == 0 || Active(client).Length < Limit)
+        if (Off || Allows(client, files))
         {
             return true;
         }
 
-        // At the limit: before refusing, drop the jobs that ended where this node did not see it.
-        foreach (var jobId in Active(client))
+        if (!TryStartRecheck(client))
+        {
+            return false;
+        }
+
+        // At a limit: before refusing, drop the jobs that ended where this node did not see it.
+        foreach (var jobId in Jobs(client))
         {
             if (await store.GetHeaderAsync(jobId, cancellationToken) is not { } job || job.Status.IsTerminal())
             {
@@ -36,25 +49,28 @@ public sealed class ActiveJobLimiter(IJobStore store, IOptions<RateLimitingOptio
             }
         }
 
-        return Active(client).Length < Limit;
+        return Allows(client, files);
     }
 
-    public void Track(string client, Guid jobId)
+    public void Track(string client, Guid jobId, int files)
     {
-        if (Limit == 0)
+        if (Off)
         {
             return;
         }
 
         lock (_gate)
         {
-            if (!_jobsByClient.TryGetValue(client, out var jobs))
+            if (!_clients.TryGetValue(client, out var work))
             {
-                _jobsByClient[client] = jobs = [];
+                _clients[client] = work = new ClientWork();
             }
 
-            jobs.Add(jobId);
-            _clientByJob[jobId] = client;
+            if (work.Jobs.TryAdd(jobId, files))
+            {
+                work.Files += files;
+                _clientByJob[jobId] = client;
+            }
         }
     }
 
@@ -68,11 +84,36 @@ public sealed class ActiveJobLimiter(IJobStore store, IOptions<RateLimitingOptio
         return Task.CompletedTask;
     }
 
-    private Guid[] Active(string client)
+    private bool Allows(string client, int files)
     {
         lock (_gate)
         {
-            return _jobsByClient.TryGetValue(client, out var jobs) ? [.. jobs] : [];
+            var (jobs, active) = _clients.TryGetValue(client, out var work) ? (work.Jobs.Count, work.Files) : (0, 0);
+            return (Limits.MaxActiveJobsPerClient == 0 || jobs < Limits.MaxActiveJobsPerClient)
+                && (Limits.MaxActiveFilesPerClient == 0 || active + files <= Limits.MaxActiveFilesPerClient);
+        }
+    }
+
+    private bool TryStartRecheck(string client)
+    {
+        var now = timeProvider.GetUtcNow();
+        lock (_gate)
+        {
+            if (!_clients.TryGetValue(client, out var work) || now < work.NextRecheck)
+            {
+                return false;
+            }
+
+            work.NextRecheck = now + RecheckInterval;
+            return true;
+        }
+    }
+
+    private Guid[] Jobs(string client)
+    {
+        lock (_gate)
+        {
+            return _clients.TryGetValue(client, out var work) ? [.. work.Jobs.Keys] : [];
         }
     }
 
@@ -80,14 +121,25 @@ public sealed class ActiveJobLimiter(IJobStore store, IOptions<RateLimitingOptio
     {
         lock (_gate)
         {
-            if (_clientByJob.Remove(jobId, out var client) && _jobsByClient.TryGetValue(client, out var jobs))
+            if (_clientByJob.Remove(jobId, out var client) && _clients.TryGetValue(client, out var work)
+                && work.Jobs.Remove(jobId, out var files))
             {
-                jobs.Remove(jobId);
-                if (jobs.Count == 0)
+                work.Files -= files;
+                if (work.Jobs.Count == 0)
                 {
-                    _jobsByClient.Remove(client);
+                    _clients.Remove(client);
                 }
             }
         }
+    }
+
+    // A client's jobs not yet ended, with their files, and when it may next be checked against the store.
+    private sealed class ClientWork
+    {
+        public Dictionary<Guid, int> Jobs { get; } = [];
+
+        public int Files { get; set; }
+
+        public DateTimeOffset NextRecheck { get; set; }
     }
 }

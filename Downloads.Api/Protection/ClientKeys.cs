@@ -1,3 +1,5 @@
+using System.Net;
+using System.Security.Claims;
 using Downloads.Api.Access;
 
 namespace Downloads.Api.Protection;
@@ -9,6 +11,10 @@ public static class ClientKeys
     public static string Of(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);
-        return http.User.ApiKeyName() is { } name ? $"key:{name}" : http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        return Of(http.User, http.Connection.RemoteIpAddress);
     }
+
+    /// <summary>The same for a caller known by its principal and address (a hub connection).</summary>
+    public static string Of(ClaimsPrincipal? user, IPAddress? address) =>
+        user?.ApiKeyName() is { } name ? $"key:{name}" : address?.ToString() ?? "unknown";
 }

@@ -4,6 +4,7 @@ using Downloads.Api.Http;
 using Downloads.Jobs.Events;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
 namespace Downloads.Api.Protection;
@@ -16,12 +17,9 @@ public static class ProtectionServiceCollectionExtensions
     /// <summary>The rate limiter policy of cancel, pause, resume and check.</summary>
     public const string ControlPolicy = "control";
 
-    /// <summary>The concurrency limit of long-lived requests: SSE streams and the hub.</summary>
-    public const string ConnectionsPolicy = "connections";
-
     /// <summary>
-    /// Rate limiting per client (API key, else IP address) of initiate, of the control routes and of open event streams,
-    /// the bound on active jobs per client, and CORS from
+    /// Rate limiting per client (API key, else IP address) of initiate and of the control routes, the bounds on active
+    /// jobs and on open event connections (SSE streams and hub connections) per client, and CORS from
     /// <c>Downloads:Cors:AllowedOrigins</c> (none by default).
     /// </summary>
     public static IServiceCollection AddDownloadsProtection(this IServiceCollection services, IConfiguration configuration)
@@ -33,20 +31,17 @@ public static class ProtectionServiceCollectionExtensions
         services.AddSingleton<ActiveJobLimiter>();
         services.AddSingleton<IJobEventSink>(sp => sp.GetRequiredService<ActiveJobLimiter>());
         services.AddScoped<ActiveJobLimitFilter>();
+        services.AddSingleton<ClientConnections>();
+        services.AddScoped<EventStreamLimitFilter>();
+        // Registered, so SignalR uses this one instance for every hub and connection.
+        services.AddSingleton<HubConnectionLimitFilter>();
+        services.Configure<HubOptions>(hub => hub.AddFilter<HubConnectionLimitFilter>());
 
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.AddPolicy(InitiatePolicy, http => PerMinute(http, o => o.InitiatePerMinute));
             limiter.AddPolicy(ControlPolicy, http => PerMinute(http, o => o.ControlPerMinute));
-            limiter.AddPolicy(ConnectionsPolicy, http =>
-            {
-                var limit = Options(http).MaxConnectionsPerClient;
-                var client = ClientKeys.Of(http);
-                return limit == 0
-                    ? RateLimitPartition.GetNoLimiter(client)
-                    : RateLimitPartition.GetConcurrencyLimiter(client, _ => new ConcurrencyLimiterOptions { PermitLimit = limit, QueueLimit = 0 });
-            });
             limiter.OnRejected = WriteRejectionAsync;
         });
 
@@ -63,7 +58,7 @@ public static class ProtectionServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Security headers, CORS, authentication and authorization, and rate limiting, in that order, after routing.</summary>
+    /// <summary>Security headers, CORS, authentication and authorization, rate limiting and the hub's connection limit, in that order, after routing.</summary>
     public static WebApplication UseDownloadsProtection(this WebApplication app)
     {
         app.UseMiddleware<SecurityHeadersMiddleware>();
@@ -72,6 +67,7 @@ public static class ProtectionServiceCollectionExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseMiddleware<HubNegotiateLimitMiddleware>();
         return app;
     }
 

@@ -1,5 +1,4 @@
 using Downloads.Api.Access;
-using Downloads.Api.Protection;
 using Downloads.Jobs;
 using Downloads.Jobs.Events;
 using Downloads.Jobs.Redis;
@@ -62,11 +61,9 @@ public static class RealtimeServiceCollectionExtensions
         }
 
         // Which jobs a connection may follow is decided per job in the hub; here only that the caller holds something.
-        // A connection holds its WebSocket or SSE request (or its pending poll) open: counted while it does.
-        endpoints.MapHub<DownloadHub>(DownloadHub.Path, Configure)
-            .RequireAuthorization(AccessPolicies.JobCaller).RequireRateLimiting(ProtectionServiceCollectionExtensions.ConnectionsPolicy);
-        endpoints.MapHub<DownloadHub>(DownloadHub.Path + "/{jobId}", Configure)
-            .RequireAuthorization(AccessPolicies.JobCaller).RequireRateLimiting(ProtectionServiceCollectionExtensions.ConnectionsPolicy);
+        // Connections per client are counted by HubConnectionLimitFilter, per connection rather than per request.
+        endpoints.MapHub<DownloadHub>(DownloadHub.Path, Configure).RequireAuthorization(AccessPolicies.JobCaller);
+        endpoints.MapHub<DownloadHub>(DownloadHub.Path + "/{jobId}", Configure).RequireAuthorization(AccessPolicies.JobCaller);
         return endpoints;
     }
 }

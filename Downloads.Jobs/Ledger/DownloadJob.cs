@@ -36,6 +36,12 @@ public sealed record JobHeader
     /// <summary>The API key that created the job (its configured name); null in open mode. Only that key may see the job.</summary>
     public string? ApiKeyName { get; init; }
 
+    /// <summary>
+    /// Who the job is scheduled for: the API key (<c>key:{name}</c>) or the client's address. Runs take files
+    /// round-robin across clients, then across each client's jobs, so one client cannot hold every worker.
+    /// </summary>
+    public string? Client { get; init; }
+
     /// <summary>The W3C <c>traceparent</c> of the initiate request; the job's background runs continue that trace.</summary>
     public string? TraceParent { get; init; }
 

@@ -6,7 +6,9 @@ namespace Downloads.Jobs.Ledger;
 /// Where jobs live: in process memory (the embedded default) or in Redis, as a header and one record per file.
 /// It knows nothing of what a change means (<see cref="JobTransitions"/> does); it only commits a new header and
 /// the files that changed atomically when the stored seq is still the one they were derived from, and keeps the
-/// job's recent events for replay.
+/// job's recent events for replay. It also keeps the ready ring: the jobs that wait for a run
+/// (<see cref="JobTransitions.IsReady"/>), joined and left in the same atomic step as the commit that changed that,
+/// so no job is ever ready without being in the ring.
 /// </summary>
 public interface IJobStore
 {
@@ -46,6 +48,18 @@ public interface IJobStore
 
     /// <summary>Forgets jobs that were never acknowledged (their run could not be enqueued), events and all, in one round trip.</summary>
     Task DeleteAsync(IReadOnlyList<Guid> jobIds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Up to <paramref name="count"/> ready jobs in fair order: round-robin across clients (<see cref="JobHeader.Client"/>),
+    /// then across each client's jobs. A job may come more than once (fewer jobs than picks); the ring moves on.
+    /// </summary>
+    Task<IReadOnlyList<Guid>> NextReadyAsync(int count, CancellationToken cancellationToken);
+
+    /// <summary>Whether any job waits for a run.</summary>
+    Task<bool> AnyReadyAsync(CancellationToken cancellationToken);
+
+    /// <summary>Takes a job that no longer exists (expired, forgotten) out of the ready ring.</summary>
+    Task DropReadyAsync(Guid jobId, CancellationToken cancellationToken);
 
     /// <summary>Forgets a binding whose job could not be created, so the client may try again.</summary>
     Task ReleaseIdempotencyKeyAsync(string key, CancellationToken cancellationToken);

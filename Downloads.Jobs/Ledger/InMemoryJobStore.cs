@@ -12,6 +12,7 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
     private readonly ConcurrentDictionary<Guid, Entry> _jobs = new();
     private readonly ConcurrentDictionary<string, (IdempotencyBinding Binding, DateTimeOffset ExpiresAt)> _keys = new(StringComparer.Ordinal);
     private readonly SweepSchedule _keySweeps = new(TimeSpan.FromMinutes(1));
+    private readonly ReadyRing _ready = new();
 
     /// <summary>How many idempotency keys are held, expired ones not swept yet included.</summary>
     internal int IdempotencyKeyCount => _keys.Count;
@@ -53,6 +54,7 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
             throw new InvalidOperationException($"Job {job.Id} exists already.");
         }
 
+        _ready.Set(job.Id, ReadyKeys.ClientOf(job.Header), JobTransitions.IsReady(job.Header));
         return Task.CompletedTask;
     }
 
@@ -82,6 +84,7 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
             }
 
             entry.Header = next;
+            _ready.Set(next.Id, ReadyKeys.ClientOf(next), JobTransitions.IsReady(next));
             foreach (var file in files)
             {
                 entry.Files[file.Index] = file;
@@ -127,8 +130,20 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider) : IJobStore
         foreach (var jobId in jobIds)
         {
             _jobs.TryRemove(jobId, out _);
+            _ready.Remove(jobId);
         }
 
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<Guid>> NextReadyAsync(int count, CancellationToken cancellationToken) =>
+        Task.FromResult(_ready.Next(count));
+
+    public Task<bool> AnyReadyAsync(CancellationToken cancellationToken) => Task.FromResult(!_ready.IsEmpty);
+
+    public Task DropReadyAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        _ready.Remove(jobId);
         return Task.CompletedTask;
     }
 

@@ -34,6 +34,15 @@ public sealed class JobLedger(IJobStore store, JobEventPublisher publisher, Time
     public Task<JobHeader?> GetHeaderAsync(Guid jobId, CancellationToken cancellationToken) =>
         store.GetHeaderAsync(jobId, cancellationToken);
 
+    /// <summary>Up to <paramref name="count"/> ready jobs in fair order (<see cref="IJobStore.NextReadyAsync"/>).</summary>
+    public Task<IReadOnlyList<Guid>> NextReadyAsync(int count, CancellationToken cancellationToken) =>
+        store.NextReadyAsync(count, cancellationToken);
+
+    public Task<bool> AnyReadyAsync(CancellationToken cancellationToken) => store.AnyReadyAsync(cancellationToken);
+
+    /// <summary>Takes a job that no longer exists out of the ready ring.</summary>
+    public Task DropReadyAsync(Guid jobId, CancellationToken cancellationToken) => store.DropReadyAsync(jobId, cancellationToken);
+
     /// <summary>A change of the job alone (start, pause, resume); <c>null</c> when the job does not exist.</summary>
     public Task<JobUpdate?> UpdateAsync(Guid jobId, Func<JobHeader, DateTimeOffset, JobChange?> decide, CancellationToken cancellationToken) =>
         UpdateCoreAsync(

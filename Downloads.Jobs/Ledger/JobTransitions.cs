@@ -225,6 +225,13 @@ public static class JobTransitions
     public static bool HasFilesToStart(JobHeader job) =>
         job.Status == JobStatus.Processing && !job.PauseRequested && (!job.Released.IsEmpty || job.NextPending < job.Total);
 
+    /// <summary>
+    /// Whether the job waits for a run to take its files: queued, or processing with files not yet started and no
+    /// pause asked for. The stores keep exactly these jobs in the ready ring that runs take files from.
+    /// </summary>
+    public static bool IsReady(JobHeader job) =>
+        job.Status == JobStatus.Queued ? !job.PauseRequested : HasFilesToStart(job);
+
     /// <summary>Overall progress: ended files count whole, files in flight by their fraction; never below what was recorded.</summary>
     public static double ComputePercent(JobHeader job)
     {

@@ -3,6 +3,7 @@ using Downloads.Contracts;
 using Downloads.Jobs.Redis;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using static Downloads.Jobs.Ledger.RedisCalls;
 
 namespace Downloads.Jobs.Ledger;
 
@@ -10,7 +11,8 @@ namespace Downloads.Jobs.Ledger;
 /// Jobs in Redis, shared by every node. A job is one hash: <c>seq</c>, the header <c>h</c> and a field <c>f:{index}</c>
 /// per file, plus a list of its recent events. A commit compares seq, writes the header and the file that changed,
 /// appends the event, trims the log, sets the retention of an ended job and publishes, in one Lua script and one
-/// round trip: its cost does not depend on the job's size. Whole jobs are read with one <c>HGETALL</c>.
+/// round trip: its cost does not depend on the job's size. The same script moves the job in or out of the ready
+/// ring (lists of clients and of their jobs) when the change made it ready or not. Whole jobs are read with one <c>HGETALL</c>.
 /// Ended jobs expire after <see cref="RedisOptions.RetentionHours"/>.
 /// </summary>
 public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOptions> options) : IJobStore
@@ -18,26 +20,46 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
     private const string SeqField = "seq";
     private const string HeaderField = "h";
 
-    // KEYS: job hash, event list. ARGV: seq, header, then field/value pairs of the files.
-    private const string CreateScript = """
+    // The ready ring (see JoinReady): KEYS[3] job → client hash, KEYS[4] ring of clients, KEYS[5] the client's ring
+    // of jobs; ARGV[ready], ARGV[ready + 1] job id, ARGV[ready + 2] client. A job joins or leaves in the same script
+    // as the change that made it ready or not, so the ring never misses a ready job.
+    private const string ReadyFunction = """
+        local function set_ready(ready, job, client)
+          if ready == '1' then
+            if redis.call('HSETNX', KEYS[3], job, client) == 1 and redis.call('RPUSH', KEYS[5], job) == 1 then
+              redis.call('RPUSH', KEYS[4], client)
+            end
+          elseif redis.call('HDEL', KEYS[3], job) == 1 then
+            redis.call('LREM', KEYS[5], 1, job)
+            if redis.call('LLEN', KEYS[5]) == 0 then redis.call('LREM', KEYS[4], 1, client) end
+          end
+        end
+
+        """;
+
+    // KEYS: job hash, event list, then the ready ring's. ARGV: seq, header, ready, job id, client, then field/value
+    // pairs of the files.
+    private const string CreateScript = ReadyFunction + """
         if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
         redis.call('DEL', KEYS[2])
         redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'h', ARGV[2])
-        for i = 3, #ARGV, 200 do
+        for i = 6, #ARGV, 200 do
           redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 199, #ARGV)))
         end
+        set_ready(ARGV[3], ARGV[4], ARGV[5])
         return 1
         """;
 
-    // KEYS: job hash, event list. ARGV: expected seq, next seq, header, event, log capacity, channel, ttl seconds (0: keep),
-    // then field/value pairs of the files that changed (one, except for a cancel).
-    private const string CommitScript = """
+    // KEYS: job hash, event list, then the ready ring's. ARGV: expected seq, next seq, header, event, log capacity, channel,
+    // ttl seconds (0: keep), ready, job id, client, then field/value pairs of the files that changed (one, except for a cancel).
+    private const string CommitScript = ReadyFunction + """
         local current = redis.call('HGET', KEYS[1], 'seq')
         if not current or current ~= ARGV[1] then return 0 end
         redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'h', ARGV[3])
-        for i = 8, #ARGV, 200 do
+        for i = 11, #ARGV, 200 do
           redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 199, #ARGV)))
         end
+        set_ready(ARGV[8], ARGV[9], ARGV[10])
         redis.call('RPUSH', KEYS[2], ARGV[4])
         redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
         local ttl = tonumber(ARGV[7])
@@ -56,6 +78,29 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
         local missing = tonumber(current) - tonumber(ARGV[1])
         if missing <= 0 then return {current, {}} end
         return {current, redis.call('LRANGE', KEYS[2], -missing, -1)}
+        """;
+
+    // KEYS: ring of clients. ARGV: picks, prefix of the clients' rings. Each pick rotates the ring of clients, then
+    // the picked client's ring of jobs.
+    private const string NextReadyScript = """
+        local picks = {}
+        for i = 1, tonumber(ARGV[1]) do
+          local client = redis.call('LMOVE', KEYS[1], KEYS[1], 'LEFT', 'RIGHT')
+          if not client then break end
+          local job = redis.call('LMOVE', ARGV[2] .. client, ARGV[2] .. client, 'LEFT', 'RIGHT')
+          if job then picks[#picks + 1] = job end
+        end
+        return picks
+        """;
+
+    // KEYS: the ready ring's (the client's ring is found by the script). ARGV: job id, prefix of the clients' rings.
+    private const string DropReadyScript = """
+        local client = redis.call('HGET', KEYS[1], ARGV[1])
+        if not client then return 0 end
+        redis.call('HDEL', KEYS[1], ARGV[1])
+        redis.call('LREM', ARGV[2] .. client, 1, ARGV[1])
+        if redis.call('LLEN', ARGV[2] .. client) == 0 then redis.call('LREM', KEYS[2], 1, client) end
+        return 1
         """;
 
     private readonly RedisOptions _options = options.Value;
@@ -106,7 +151,9 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
         ArgumentNullException.ThrowIfNull(jobs);
         var batch = Db.CreateBatch();
         var creates = jobs.Select(job => batch.ScriptEvaluateAsync(
-            CreateScript, [JobKey(job.Id), EventsKey(job.Id)], [job.Seq, Serialize(job.Header), .. FileValues(job.Files)])).ToList();
+            CreateScript,
+            [JobKey(job.Id), EventsKey(job.Id), .. ReadyKeysOf(job.Header)],
+            [job.Seq, Serialize(job.Header), .. ReadyValues(job.Header), .. FileValues(job.Files)])).ToList();
         batch.Execute();
         var created = await Task.WhenAll(creates);
         return created.All(c => (int)c == 1) ? true : throw new InvalidOperationException("A job exists already.");
@@ -118,9 +165,9 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
         var ttl = next.Status.IsTerminal() ? (long)_options.Retention.TotalSeconds : 0;
         var committed = await Db.ScriptEvaluateAsync(
             CommitScript,
-            [JobKey(next.Id), EventsKey(next.Id)],
+            [JobKey(next.Id), EventsKey(next.Id), .. ReadyKeysOf(next)],
             [next.Seq - 1, next.Seq, Serialize(next), Serialize(jobEvent), InMemoryJobStore.EventLogCapacity, _options.EventsChannel, ttl,
-             .. FileValues(files)]);
+             .. ReadyValues(next), .. FileValues(files)]);
         return (int)committed == 1;
     }, cancellationToken);
 
@@ -159,13 +206,49 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
     public Task ReleaseIdempotencyKeyAsync(string key, CancellationToken cancellationToken) =>
         GuardAsync(() => Db.KeyDeleteAsync(IdempotencyKey(key)), cancellationToken);
 
-    public Task DeleteAsync(IReadOnlyList<Guid> jobIds, CancellationToken cancellationToken) =>
-        GuardAsync(() => Db.KeyDeleteAsync([.. jobIds.SelectMany(id => new[] { JobKey(id), EventsKey(id) })]), cancellationToken);
+    public Task DeleteAsync(IReadOnlyList<Guid> jobIds, CancellationToken cancellationToken) => GuardAsync(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        var batch = Db.CreateBatch();
+        List<Task> deletes = [.. jobIds.Select(id => DropReadyAsync(batch, id))];
+        deletes.Add(batch.KeyDeleteAsync([.. jobIds.SelectMany(id => new[] { JobKey(id), EventsKey(id) })]));
+        batch.Execute();
+        await Task.WhenAll(deletes);
+        return true;
+    }, cancellationToken);
 
-    // The job id in braces is a hash tag: a job's keys share one cluster slot, as the scripts need.
+    public Task<IReadOnlyList<Guid>> NextReadyAsync(int count, CancellationToken cancellationToken) => GuardAsync(async () =>
+    {
+        var picks = (RedisResult[])(await Db.ScriptEvaluateAsync(NextReadyScript, [ReadyClientsKey], [count, ClientRingPrefix]))!;
+        return (IReadOnlyList<Guid>)[.. picks.Select(p => Guid.Parse((string)p!))];
+    }, cancellationToken);
+
+    public Task<bool> AnyReadyAsync(CancellationToken cancellationToken) =>
+        GuardAsync(async () => await Db.HashLengthAsync(ReadyJobsKey) > 0, cancellationToken);
+
+    public Task DropReadyAsync(Guid jobId, CancellationToken cancellationToken) =>
+        GuardAsync(() => DropReadyAsync(Db, jobId), cancellationToken);
+
+    private Task<RedisResult> DropReadyAsync(IDatabaseAsync db, Guid jobId) =>
+        db.ScriptEvaluateAsync(DropReadyScript, [ReadyJobsKey, ReadyClientsKey], [jobId.ToString("D"), ClientRingPrefix]);
+
+    // The job id in braces is a hash tag, so a job's keys share one slot; the ready ring is shared by every job, so
+    // the scripts need one Redis (or a primary with replicas), not a cluster.
     private RedisKey JobKey(Guid jobId) => $"{_options.KeyPrefix}job:{{{jobId:D}}}";
 
     private RedisKey EventsKey(Guid jobId) => $"{_options.KeyPrefix}job:{{{jobId:D}}}:events";
+
+    // The ready ring: which client each ready job belongs to, the ring of clients, and one ring of jobs per client.
+    private RedisKey ReadyJobsKey => $"{_options.KeyPrefix}ready:jobs";
+
+    private RedisKey ReadyClientsKey => $"{_options.KeyPrefix}ready:clients";
+
+    private string ClientRingPrefix => $"{_options.KeyPrefix}ready:client:";
+
+    private RedisKey[] ReadyKeysOf(JobHeader job) => [ReadyJobsKey, ReadyClientsKey, ClientRingPrefix + ReadyKeys.ClientOf(job)];
+
+    private static RedisValue[] ReadyValues(JobHeader job) =>
+        [JobTransitions.IsReady(job) ? "1" : "0", job.Id.ToString("D"), ReadyKeys.ClientOf(job)];
 
     private RedisKey IdempotencyKey(string key) => $"{_options.KeyPrefix}idempotency:{key}";
 
@@ -177,18 +260,4 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
     private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, DownloadsJson.Options);
 
     private static T Deserialize<T>(RedisValue value) => JsonSerializer.Deserialize<T>((string)value!, DownloadsJson.Options)!;
-
-    // Redis down or slow is one failure to callers: the store is unavailable (503), not a bug (500).
-    // Redis calls take no token; the wait for them does.
-    private static async Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await operation().WaitAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ex is RedisConnectionException or TimeoutException)
-        {
-            throw new JobStoreUnavailableException("Redis is unavailable.", ex);
-        }
-    }
 }

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Links;
+using Downloads.Jobs.Recovery;
 using Downloads.Jobs.Storage;
 using Downloads.Jobs.Telemetry;
 using Downloads.Jobs.Webhooks;
@@ -27,7 +28,9 @@ public sealed partial class DownloadRun(
     IFileLinks fileLinks,
     BackgroundJobQueue backgroundJobs,
     WebhookTrigger webhooks,
+    IRunLeases leases,
     IOptions<ProcessingOptions> processingOptions,
+    IOptions<RecoveryOptions> recoveryOptions,
     IOptions<LinkOptions> linkOptions,
     ILogger<DownloadRun> logger)
 {
@@ -37,6 +40,8 @@ public sealed partial class DownloadRun(
     private const int RetryAttempts = 10;
 
     private readonly ProcessingOptions _processing = processingOptions.Value;
+    private readonly RecoveryOptions _recovery = recoveryOptions.Value;
+    private readonly IRunLeases _leases = leases;
 
     /// <summary>Enqueues a run of <paramref name="jobIds"/>; fails like Hangfire's client does when its storage is down.</summary>
     public static Task<string> EnqueueAsync(BackgroundJobQueue queue, IReadOnlyCollection<Guid> jobIds)
@@ -59,12 +64,14 @@ public sealed partial class DownloadRun(
         await slice.RunAsync();
     }
 
-    /// <summary>Starts the job (queued → processing); whether it has files for this run.</summary>
+    /// <summary>The job as it stands, started first if it is still queued (queued → processing); null when it is gone.</summary>
     private async Task<JobHeader?> StartJobAsync(Guid jobId, CancellationToken cancellationToken)
     {
-        // The span continues the initiate request's trace, stored on the job: read only when someone listens.
-        var traceParent = DownloadsTracing.Source.HasListeners() ? (await ledger.GetHeaderAsync(jobId, cancellationToken))?.TraceParent : null;
-        using var activity = DownloadsTracing.StartJobActivity("download.dispatch", traceParent, jobId);
+        // The span of the start continues the initiate request's trace, stored on the job: read only when someone listens.
+        var traced = DownloadsTracing.Source.HasListeners() ? await ledger.GetHeaderAsync(jobId, cancellationToken) : null;
+        using var activity = traced is { Status: Contracts.JobStatus.Queued }
+            ? DownloadsTracing.StartJobActivity("download.dispatch", traced.TraceParent, jobId)
+            : null;
         var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Start(job, now), cancellationToken);
         if (update is null)
         {
@@ -72,7 +79,10 @@ public sealed partial class DownloadRun(
             return null;
         }
 
-        LogDispatched(logger, jobId, update.Job.Status, update.Job.Total);
+        if (update.Changed)
+        {
+            LogDispatched(logger, jobId, update.Job.Status, update.Job.Total);
+        }
 
         // A re-run after a crash may be the first to see the job ended since its commit: its webhook must still go out.
         await webhooks.EnsureDeliveryAsync(update.Job, cancellationToken);
@@ -201,6 +211,10 @@ public sealed partial class DownloadRun(
 
     private DateTimeOffset Now => ledger.Time.GetUtcNow();
 
+    private JobLedger Ledger => ledger;
+
+    private ILogger Logger => logger;
+
     private Task<string> EnqueueSuccessorAsync(IReadOnlyCollection<Guid> jobIds) => EnqueueAsync(backgroundJobs, jobIds);
 
     private static void StopUnlessOwned(JobUpdate? update, string owner, CancellationTokenSource stop)
@@ -212,32 +226,41 @@ public sealed partial class DownloadRun(
     }
 
     /// <summary>
-    /// One delivery of a run: the files it holds, the jobs it serves, its time budget. Hangfire's delivery quirks are
-    /// handled here and only here: a delivery whose token fires (a shutdown, a deleted or duplicate run) gives its
-    /// files back and enqueues a successor; one that fails leaves its files to the retry of the same run, which takes
-    /// them back.
+    /// One delivery of a run: the files it holds, the jobs it has seen, its lease, its time budget. It takes files
+    /// from the ready ring, in the ring's fair order (round-robin across clients, then across each client's jobs), so
+    /// any run serves any job and a client with one small job waits for one file, not for another client's thousands.
+    /// Hangfire's delivery quirks are handled here and only here: a delivery whose token fires (a shutdown, a deleted
+    /// or duplicate run) gives its files back and enqueues a successor; one that fails, or dies, leaves its files to
+    /// its lease: when the lease lapses the <see cref="RecoverySweeper"/> gives them back, unless the retry of the
+    /// same run took them back first.
     /// </summary>
     private sealed class RunSlice(DownloadRun run, IReadOnlyList<Guid> jobIds, string owner, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
+        // Picks beyond the free slots, so that jobs with no room now (at their parallelism) are passed over.
+        private const int ExtraPicks = 8;
+
         private readonly Dictionary<Task<JobHeader?>, (Guid JobId, DownloadFile File)> _inFlight = [];
 
-        // The jobs this delivery serves, with the latest header seen of each: where to look for the next file.
+        // The jobs this delivery has seen, with the latest header of each, and those its lease lists.
         private readonly Dictionary<Guid, JobHeader> _jobs = [];
+        private readonly HashSet<Guid> _leased = [];
         private bool _handedOver;
 
         private bool OverBudget => run.Now >= deadline;
 
+        private int MaxParallel => run._processing.MaxParallelFilesPerJob;
+
         public async Task RunAsync()
         {
             using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var stopLease = new CancellationTokenSource();
+
+            // The lease comes first: every job whose files this delivery may hold is listed in it before it holds any.
+            await LeaseAsync(jobIds);
+            var keepingLease = KeepLeaseAsync(abort, stopLease.Token);
             try
             {
-                var started = await Task.WhenAll(jobIds.Select(jobId => run.StartJobAsync(jobId, cancellationToken)));
-                foreach (var job in started.OfType<JobHeader>())
-                {
-                    _jobs[job.Id] = job;
-                }
-
+                await ReadAsync(jobIds);
                 await TakeFilesAsync(abort.Token);
                 while (_inFlight.Count > 0)
                 {
@@ -262,10 +285,17 @@ public sealed partial class DownloadRun(
 
                 throw;
             }
+            finally
+            {
+                await stopLease.CancelAsync();
+                await keepingLease;
+            }
+
+            await run._leases.EndAsync(owner, CancellationToken.None);
         }
 
-        // Fills the free slots: up to the job's parallelism per job, up to MaxFilesPerRun in all, while the budget
-        // lasts. The jobs claim at once, each within its share of the free slots.
+        // Fills the free slots, up to each job's parallelism and MaxFilesPerRun in all, while the budget lasts, with
+        // the jobs the ready ring offers next. The jobs claim at once, each within its share of the free slots.
         private async Task TakeFilesAsync(CancellationToken token)
         {
             if (OverBudget)
@@ -275,13 +305,23 @@ public sealed partial class DownloadRun(
             }
 
             var free = run._processing.MaxFilesPerRun - _inFlight.Count;
-            var shares = new List<(Guid JobId, int Share)>();
-            foreach (var (jobId, job) in _jobs)
+            if (free <= 0)
             {
-                // The latest header seen says whether there is anything to take: no round trip for a job that is full or done.
-                if (free > 0 && (JobTransitions.HeldByEarlierDelivery(job, owner) ?? JobTransitions.NextFile(job, run._processing.MaxParallelFilesPerJob)) is not null)
+                return;
+            }
+
+            var picks = Tally(await run.Ledger.NextReadyAsync(free + ExtraPicks, cancellationToken));
+            await LeaseAsync([.. picks.Select(p => p.JobId).Where(id => !_leased.Contains(id))]);
+
+            // A header seen earlier that offers a file is only a hint (the claim decides on the stored job); one that
+            // offers none may be stale (another run's files ended since), so that job is read again.
+            await ReadAsync([.. picks.Select(p => p.JobId).Where(id => !_jobs.TryGetValue(id, out var job) || Next(job) is null)]);
+            var shares = new List<(Guid JobId, int Share)>();
+            foreach (var (jobId, picked) in picks)
+            {
+                if (free > 0 && _jobs.TryGetValue(jobId, out var job) && Next(job) is not null)
                 {
-                    var share = Math.Min(free, run._processing.MaxParallelFilesPerJob);
+                    var share = Math.Min(Math.Min(picked, MaxParallel), free);
                     shares.Add((jobId, share));
                     free -= share;
                 }
@@ -289,15 +329,33 @@ public sealed partial class DownloadRun(
 
             foreach (var (jobId, job) in await Task.WhenAll(shares.Select(s => ClaimAndStartAsync(s.JobId, s.Share, token))))
             {
-                if (job is null)
-                {
-                    _jobs.Remove(jobId);
-                }
-                else
-                {
-                    _jobs[jobId] = job;
-                }
+                await KeepAsync(jobId, job);
             }
+        }
+
+        private int? Next(JobHeader job) => JobTransitions.HeldByEarlierDelivery(job, owner) ?? JobTransitions.NextFile(job, MaxParallel);
+
+        // Reads the jobs as they stand, starting those still queued (queued → processing).
+        private async Task ReadAsync(IReadOnlyList<Guid> ids)
+        {
+            var read = await Task.WhenAll(ids.Select(id => run.StartJobAsync(id, cancellationToken)));
+            for (var i = 0; i < ids.Count; i++)
+            {
+                await KeepAsync(ids[i], read[i]);
+            }
+        }
+
+        // The latest header of a job; a job that no longer exists (expired, forgotten) leaves the ready ring.
+        private async Task KeepAsync(Guid jobId, JobHeader? job)
+        {
+            if (job is not null)
+            {
+                _jobs[jobId] = job;
+                return;
+            }
+
+            _jobs.Remove(jobId);
+            await run.Ledger.DropReadyAsync(jobId, cancellationToken);
         }
 
         // Claims up to `share` files of one job and starts preparing each as soon as it is claimed; the latest header.
@@ -343,10 +401,9 @@ public sealed partial class DownloadRun(
             }
 
             _handedOver = true;
-            var unfinished = _jobs.Where(j => JobTransitions.HasFilesToStart(j.Value)).Select(j => j.Key).ToList();
-            if (unfinished.Count > 0)
+            if (await run.Ledger.AnyReadyAsync(cancellationToken))
             {
-                await run.EnqueueSuccessorAsync(unfinished);
+                await run.EnqueueSuccessorAsync([.. _jobs.Where(j => JobTransitions.HasFilesToStart(j.Value)).Select(j => j.Key)]);
             }
         }
 
@@ -361,8 +418,76 @@ public sealed partial class DownloadRun(
             }
 
             await run.EnqueueSuccessorAsync(jobIds);
+            await run._leases.EndAsync(owner, CancellationToken.None);
+        }
+
+        // Lists jobs in the lease (and extends it) before any of their files is claimed.
+        private async Task LeaseAsync(IReadOnlyCollection<Guid> newJobs)
+        {
+            await run._leases.RenewAsync(owner, newJobs, run.Now + run._recovery.LeaseDuration, CancellationToken.None);
+            _leased.UnionWith(newJobs);
+        }
+
+        // Renews the lease while the delivery works. A lease that could not be renewed for nearly its whole duration is
+        // about to lapse and its files to go to another run: this delivery stops preparing them (it then fails, and
+        // Hangfire's retry or the sweeper carries on), so no file is prepared twice at once.
+        private async Task KeepLeaseAsync(CancellationTokenSource abort, CancellationToken stop)
+        {
+            var recovery = run._recovery;
+            var renewed = run.Now;
+            using var timer = new PeriodicTimer(recovery.RenewInterval, run.Ledger.Time);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(stop))
+                {
+                    try
+                    {
+                        await LeaseAsync([]);
+                        renewed = run.Now;
+                    }
+                    catch (JobStoreUnavailableException ex) when (run.Now - renewed < recovery.LeaseDuration - recovery.RenewInterval)
+                    {
+                        LogLeaseNotRenewed(run.Logger, ex, owner);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // The delivery ended.
+            }
+            catch (JobStoreUnavailableException ex)
+            {
+                LogLeaseLost(run.Logger, ex, owner);
+                await abort.CancelAsync();
+            }
+        }
+
+        // The picks in the ring's order, each job once, with how many times it came.
+        private static List<(Guid JobId, int Picked)> Tally(IReadOnlyList<Guid> picks)
+        {
+            var tally = new List<(Guid JobId, int Picked)>();
+            foreach (var jobId in picks)
+            {
+                var at = tally.FindIndex(t => t.JobId == jobId);
+                if (at < 0)
+                {
+                    tally.Add((jobId, 1));
+                }
+                else
+                {
+                    tally[at] = (jobId, tally[at].Picked + 1);
+                }
+            }
+
+            return tally;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {Owner} could not renew its lease; it tries again")]
+    private static partial void LogLeaseNotRenewed(ILogger logger, Exception exception, string owner);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Run {Owner} lost its lease: it stops preparing its files, which go to another run")]
+    private static partial void LogLeaseLost(ILogger logger, Exception exception, string owner);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dispatched download job {JobId}: it is {Status} with {TotalFiles} file(s)")]
     private static partial void LogDispatched(ILogger logger, Guid jobId, Contracts.JobStatus status, int totalFiles);

@@ -13,7 +13,10 @@ internal static class AccessTestApps
     public const string SecretA = "whsec_a2V5LWEtd2ViaG9vay1zZWNyZXQtMDEyMzQ1Njc4OWFi";
     public const string SecretB = "whsec_a2V5LWItd2ViaG9vay1zZWNyZXQtMDEyMzQ1Njc4OWFi";
 
-    public static DownloadsApplication Create() => new DownloadsApplication()
+    public static DownloadsApplication Create() => WithApiKeys(new DownloadsApplication());
+
+    /// <summary><paramref name="app"/> with keys A and B configured.</summary>
+    public static DownloadsApplication WithApiKeys(DownloadsApplication app) => app
         .With("Downloads:Auth:ApiKeys:a:KeySha256", Sha256(KeyA))
         .With("Downloads:Auth:ApiKeys:a:WebhookSecret", SecretA)
         .With("Downloads:Auth:ApiKeys:b:KeySha256", Sha256(KeyB))

@@ -86,7 +86,11 @@ public sealed class ApiKeyTests : IAsyncLifetime
     [Fact]
     public async Task The_creating_key_sees_and_controls_its_job()
     {
-        var a = AccessTestApps.Client(_app, AccessTestApps.KeyA);
+        // Files that outlast the test: the job is still running when the cancel comes.
+        await using var app = AccessTestApps.Create()
+            .With("Downloads:Processing:DelayMinMs", "20000")
+            .With("Downloads:Processing:DelayMaxMs", "20000");
+        var a = AccessTestApps.Client(app, AccessTestApps.KeyA);
         var job = await a.InitiateAsync(DownloadsApi.ThreeFileJob);
 
         using var cancel = await a.Http.DeleteAsync($"/v1/download/{job.JobId}").DefaultTimeout();
@@ -144,6 +148,24 @@ public sealed class ApiKeyTests : IAsyncLifetime
 
         third.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
         third.Headers.RetryAfter.Should().NotBeNull();
+        fromB.JobId.Should().NotBeEmpty();
+    }
+
+    [Fact]
+    public async Task The_active_job_bound_counts_per_key_not_per_address()
+    {
+        await using var app = AccessTestApps.Create()
+            .With("Downloads:RateLimiting:MaxActiveJobsPerClient", "1")
+            .With("Downloads:Processing:DelayMinMs", "20000")
+            .With("Downloads:Processing:DelayMaxMs", "20000");
+        var a = AccessTestApps.Client(app, AccessTestApps.KeyA);
+        var b = AccessTestApps.Client(app, AccessTestApps.KeyB);
+        await a.InitiateAsync(OneFile);
+
+        using var second = await a.PostJsonAsync("/v1/download/initiate", """{"file_ids":[70000]}""");
+        var fromB = await b.InitiateAsync(OneFile);
+
+        second.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
         fromB.JobId.Should().NotBeEmpty();
     }
 

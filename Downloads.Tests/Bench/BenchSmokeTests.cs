@@ -19,7 +19,8 @@ public sealed class BenchSmokeTests
             .With("Downloads:Processing:DelayMinMs", "0")
             .With("Downloads:Processing:DelayMaxMs", "0")
             .With("Downloads:RateLimiting:InitiatePerMinute", "0")
-            .With("Downloads:RateLimiting:MaxActiveJobsPerClient", "0");
+            .With("Downloads:RateLimiting:MaxActiveJobsPerClient", "0")
+            .With("Downloads:RateLimiting:MaxActiveFilesPerClient", "0");
         var api = app.BaseAddress;
         using var cancel = new CancellationTokenSource(Budget);
         // One request first: on a loaded machine the cold path (JIT) alone can outlast the 1 s window.

@@ -8,10 +8,11 @@ namespace Downloads.Tests.Browser;
 /// </summary>
 public sealed class PacedJobsApplication : DownloadsApplication
 {
-    public PacedJobsApplication()
-    {
-        With("Downloads:Processing:DelayMinMs", "1000");
-        With("Downloads:Processing:DelayMaxMs", "1000");
-        With("Downloads:Processing:MaxParallelFilesPerJob", "1");
-    }
+    public PacedJobsApplication() => Paced(this);
+
+    /// <summary><paramref name="app"/> with paced jobs.</summary>
+    public static DownloadsApplication Paced(DownloadsApplication app) => app
+        .With("Downloads:Processing:DelayMinMs", "1000")
+        .With("Downloads:Processing:DelayMaxMs", "1000")
+        .With("Downloads:Processing:MaxParallelFilesPerJob", "1");
 }

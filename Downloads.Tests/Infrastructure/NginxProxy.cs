@@ -16,6 +16,9 @@ public sealed partial class NginxProxy : IAsyncDisposable
     public const string SingleNode = "single-node.conf.template";
     public const string MultiNode = "multi-node.conf.template";
 
+    /// <summary>The <c>SERVER_NAME</c> the tests' nginx serves: the host the tests' clients use (<see cref="BaseAddress"/>).</summary>
+    public const string ServerName = "127.0.0.1";
+
     /// <summary>The server-level part every site template includes.</summary>
     private const string SharedPart = "downloads-proxy.inc.template";
 
@@ -52,26 +55,27 @@ public sealed partial class NginxProxy : IAsyncDisposable
 
     /// <summary>
     /// Renders <paramref name="template"/> (and the shared part it includes) with <paramref name="variables"/> and starts
-    /// nginx on it. <c>LISTEN_PORT</c> is chosen here (a free loopback port); <c>PROXY_READ_TIMEOUT</c> defaults to
-    /// nginx's 60s and <c>FORWARDED_PROTO</c> to <c>$scheme</c>. <paramref name="edit"/> changes a rendered file (given its
-    /// template's name and text), to build a misconfigured variant.
+    /// nginx on it. <c>LISTEN_PORT</c> is <paramref name="port"/> on loopback (default: a free port); <c>PROXY_READ_TIMEOUT</c>
+    /// defaults to nginx's 60s, <c>FORWARDED_PROTO</c> to <c>$scheme</c> and <c>SERVER_NAME</c> to <see cref="ServerName"/>.
+    /// <paramref name="edit"/> changes a rendered file (given its template's name and text), to build a misconfigured variant.
     /// </summary>
     public static async Task<NginxProxy> StartAsync(
-        string template, IReadOnlyDictionary<string, string> variables, Func<string, string, string>? edit = null)
+        string template, IReadOnlyDictionary<string, string> variables, Func<string, string, string>? edit = null, int? port = null)
     {
         var nginx = FindNginx();
-        var port = LoopbackServers.FreePort();
+        var listenPort = port ?? LoopbackServers.FreePort();
         var values = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["PROXY_READ_TIMEOUT"] = "60s",
             ["FORWARDED_PROTO"] = "$scheme",
+            ["SERVER_NAME"] = ServerName,
         };
         foreach (var (name, value) in variables)
         {
             values[name] = value;
         }
 
-        values["LISTEN_PORT"] = $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
+        values["LISTEN_PORT"] = $"127.0.0.1:{listenPort.ToString(CultureInfo.InvariantCulture)}";
 
         var directory = Directory.CreateTempSubdirectory("downloads-nginx-").FullName;
         var confD = Directory.CreateDirectory(Path.Combine(directory, "conf.d")).FullName;
@@ -99,10 +103,10 @@ public sealed partial class NginxProxy : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        var proxy = new NginxProxy(Process.Start(start) ?? throw new InvalidOperationException("nginx did not start."), directory, port);
+        var proxy = new NginxProxy(Process.Start(start) ?? throw new InvalidOperationException("nginx did not start."), directory, listenPort);
         try
         {
-            await proxy.WaitUntilListeningAsync(port);
+            await proxy.WaitUntilListeningAsync(listenPort);
         }
         catch
         {

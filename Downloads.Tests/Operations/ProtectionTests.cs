@@ -71,6 +71,22 @@ public sealed class ProtectionTests
         accepted.StatusCode.Should().Be(HttpStatusCode.Accepted, "the cancelled job no longer counts");
     }
 
+    [Fact]
+    public async Task A_client_at_its_active_file_limit_gets_a_429_for_one_more_file()
+    {
+        await using var app = new DownloadsApplication()
+            .With("Downloads:RateLimiting:MaxActiveFilesPerClient", "2")
+            .With("Downloads:Processing:DelayMinMs", "20000")
+            .With("Downloads:Processing:DelayMaxMs", "20000");
+        var api = new DownloadsApi(app.CreateApiClient());
+        await api.InitiateAsync([70000, 70007]);
+
+        using var refused = await api.PostJsonAsync("/v1/download/initiate", OneFile);
+
+        refused.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+        refused.Headers.RetryAfter!.Delta.Should().Be(TimeSpan.FromSeconds(ActiveJobLimitFilter.RetryAfterSeconds));
+    }
+
     [Theory]
     [InlineData("/")]
     [InlineData("/health")]

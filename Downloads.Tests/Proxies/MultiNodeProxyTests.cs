@@ -47,7 +47,8 @@ public sealed class MultiNodeProxyTests
         transports.Transports.Should().BeEquivalentTo(
             [HttpTransportType.WebSockets, HttpTransportType.ServerSentEvents, HttpTransportType.LongPolling]);
         var id = jobs[0].JobId;
-        var host = proxy.BaseAddress.Authority;
+        // nginx's server_name, from X-Forwarded-Host: clients reach the service through the proxy, over TLS on 443.
+        var host = NginxProxy.ServerName;
         jobs[0].WebsocketUrl.Should().Be($"wss://{host}/ws/download/{id}", "clients reach the service through the proxy, over TLS");
         jobs[0].HubUrl.Should().Be($"https://{host}/ws/download/{id}");
         jobs[0].StatusUrl.Should().Be($"https://{host}/v1/download/status/{id}");

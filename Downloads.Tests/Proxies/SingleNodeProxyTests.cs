@@ -60,8 +60,8 @@ public sealed class SingleNodeProxyTests
         var status = await api.StatusAsync(jobs[0].JobId);
         (status.CompletedAt - status.StartedAt).Should().BeGreaterThan(2 * ReadTimeout, "the job outlasts the proxy's idle limit");
         followed[0].Terminal.Seq.Should().Be(status.Seq);
-        jobs[0].WebsocketUrl.Should().Be($"ws://{proxy.BaseAddress.Authority}/ws/download/{jobs[0].JobId}",
-            "absolute URLs carry the proxy's host, from X-Forwarded-Host");
+        jobs[0].WebsocketUrl.Should().Be($"ws://{NginxProxy.ServerName}/ws/download/{jobs[0].JobId}",
+            "absolute URLs carry nginx's server_name, from X-Forwarded-Host");
     }
 
     [Fact]
@@ -103,8 +103,9 @@ public sealed class SingleNodeProxyTests
         using var response = await http.PostAsJsonAsync("/v1/download/initiate", new InitiateDownloadRequest([70000], null), DownloadsApi.Json).DefaultTimeout();
         var job = (await response.Content.ReadFromJsonAsync<InitiateDownloadResponse>(DownloadsApi.Json))!;
 
-        // Untrusted, the service sees only what nginx sent as Host: its upstream's name.
-        var host = trusted ? proxy.BaseAddress.Authority : "downloads-api";
+        // Trusted, the host is nginx's server_name (X-Forwarded-Host, no port: TLS ends in front on 443). Untrusted, the
+        // service sees only what nginx sent as Host: its upstream's name.
+        var host = trusted ? NginxProxy.ServerName : "downloads-api";
         var (scheme, wsScheme) = trusted ? ("https", "wss") : ("http", "ws");
         job.WebsocketUrl.Should().Be($"{wsScheme}://{host}/ws/download/{job.JobId}");
         job.HubUrl.Should().Be($"{scheme}://{host}/ws/download/{job.JobId}");

@@ -14,7 +14,9 @@ public sealed class WebhookCrashTests
     {
         const int invisibilitySeconds = 10;
         await using var receiver = await WebhookReceiver.StartAsync();
-        await using var deployment = WorkerCrashTests.Deployment(await RedisServer.Shared, invisibilitySeconds)
+        // A delivery, unlike a run, has no lease: Hangfire's invisibility timeout is what gives it to another worker.
+        await using var deployment = WorkerCrashTests.Deployment(await RedisServer.Shared)
+            .With("Downloads:Redis:InvisibilityTimeoutSeconds", invisibilitySeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .With("Downloads:Webhooks:AllowPrivateNetworks", "true")
             .With("Downloads:Webhooks:AllowedPorts", "*")
             .With("Downloads:Webhooks:RetryBaseDelayMs", "20")

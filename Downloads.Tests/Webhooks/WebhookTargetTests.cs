@@ -77,7 +77,7 @@ public sealed class WebhookTargetTests : IClassFixture<WebhookTargetTests.Defaul
         await using var receiver = await WebhookReceiver.StartAsync();
         var url = receiver.Url("/late");
         var commands = _app.Services.GetRequiredService<DownloadJobCommands>();
-        var outcome = await commands.InitiateAsync(WebhookTestApps.OneFile, url, _app.BaseAddress.ToString(), null, null, CancellationToken.None);
+        var outcome = await commands.InitiateAsync(WebhookTestApps.OneFile, url, _app.BaseAddress.ToString(), null, null, "127.0.0.1", CancellationToken.None);
 
         var status = await _api.WaitForAsync(outcome.JobId, s => s.Webhook?.Status != WebhookStatus.Pending);
 

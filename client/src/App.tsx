@@ -4,7 +4,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { describeError } from './downloads/api';
 import { formatBytes, formatDateTime, formatDuration, formatRelative, shortId } from './downloads/format';
-import { connectionLabel, pageOptions, transportLabel } from './downloads/page';
+import { connectionLabel, handoverFromUrl, pageOptions, transportLabel } from './downloads/page';
 import { parseCallbackUrl, parseFileIds } from './downloads/validation';
 
 const EXAMPLE_IDS = '70000, 70007, 70014, 70001';
@@ -15,8 +15,16 @@ const VIRTUALIZE_FROM = 100;
 export default function App() {
   const [options] = useState(pageOptions);
   const downloads = useDownloads(options);
-  const { jobs, mode, transport } = downloads;
+  const { jobs, mode, transport, adopt } = downloads;
   const now = useClock(jobs);
+  // A job handed over in the fragment is adopted with its token as the page opens (before the hub negotiates, which
+  // may need that token); the fragment is then dropped, so a reload or a shared link does not carry the token on.
+  useEffect(() => {
+    const handover = handoverFromUrl(window.location.hash);
+    if (!handover) return;
+    adopt(handover.jobId, handover.accessToken);
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  }, [adopt]);
 
   return (
     <div className="app">

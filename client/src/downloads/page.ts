@@ -13,6 +13,18 @@ export function hubFromUrl(search: string): HubChoice {
   return parseHubTransport(params.get('transport')) ?? 'auto';
 }
 
+/**
+ * A job handed to the page in its URL's fragment, `#job={job_id}&access_token={token}` (a back end that holds the API
+ * key starts it): a fragment never reaches a server, its logs or a Referer. Null when the fragment holds no job id.
+ */
+export function handoverFromUrl(hash: string): { jobId: string; accessToken: string | undefined } | null {
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  const jobId = params.get('job');
+  return jobId && JOB_ID.test(jobId) ? { jobId: jobId.toLowerCase(), accessToken: params.get('access_token') || undefined } : null;
+}
+
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function notifyJobEnded(job: TrackedJob): void {
   if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
   const files = job.total === 1 ? 'file' : 'files';

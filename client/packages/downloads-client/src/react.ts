@@ -154,6 +154,8 @@ export interface UseDownloads {
   /** A new job of the failed files; null when refused (the ended job's actionError says why). */
   retry(jobId: string, fileIds?: readonly number[]): Promise<InitiateResponse | null>;
   dismiss(jobId: string): void;
+  /** Follows a job a back end started and handed over (id and access token); kept like the others. */
+  adopt(jobId: string, accessToken?: string): void;
 }
 
 export type UseDownloadsOptions = TrackerOptions & { client?: DownloadsClient };
@@ -177,6 +179,7 @@ export function useDownloads(options: UseDownloadsOptions = {}): UseDownloads {
       resume: (jobId) => tracker.resume(jobId),
       retry: (jobId, fileIds) => tracker.retry(jobId, fileIds),
       dismiss: (jobId) => tracker.dismiss(jobId),
+      adopt: (jobId, accessToken) => tracker.adopt(jobId, accessToken),
     }),
     [tracker],
   );

@@ -20,7 +20,7 @@ import {
   type TrackedJob,
 } from './trackedJob.js';
 import { gapExpired } from './sequence.js';
-import { DEFAULT_STORAGE_KEY, defaultStorage, loadStoredJobs, parseStoredJobs, saveStoredJobs, type StorageLike, type StoredJob } from './storage.js';
+import { DEFAULT_STORAGE_KEY, defaultStorage, isJobId, loadStoredJobs, parseStoredJobs, saveStoredJobs, type StorageLike, type StoredJob } from './storage.js';
 import type { InitiateResponse, JobEvent, StatusDocument } from './types.js';
 
 /**
@@ -179,6 +179,19 @@ export class DownloadTracker {
   /** Starts a job and follows it; throws ApiError when the service refuses it. */
   async start(fileIds: readonly number[], options?: InitiateOptions): Promise<InitiateResponse> {
     return this.trackStarted(await this.client.initiate(fileIds, options));
+  }
+
+  /**
+   * Follows a job started elsewhere (a back end that holds the API key hands the page its id and access token) and
+   * keeps it, with its token, in storage like the jobs started here. Before open() it is only stored: open() picks
+   * it up, its token in hand before the hub connects.
+   */
+  adopt(jobId: string, accessToken?: string): void {
+    if (!isJobId(jobId)) throw new TypeError(`Not a job id: ${jobId}`);
+    const entry: StoredJob = { job_id: jobId.toLowerCase(), added_at: this.now(), ...(accessToken ? { access_token: accessToken } : {}) };
+    if (accessToken) this.tokens.set(entry.job_id, accessToken);
+    this.persist((list) => [entry, ...list.filter((e) => e.job_id !== entry.job_id)]);
+    this.track(entry, false);
   }
 
   /** A new job of an ended job's failed files (all, or `fileIds`), followed like the others; null when refused (see the job's actionError). */

@@ -74,4 +74,23 @@ describe('useDownloads', () => {
     expect(localStorage.getItem('downloads-client.jobs')).not.toContain(jobIds[0]);
     second.unmount();
   });
+
+  it('adopts a job a back end started and keeps it, with its access token, after a reload', async () => {
+    localStorage.clear();
+    const answer = await newClient().initiate(existingFiles(3));
+    const page = newClient();
+    const first = renderHook(() => useDownloads({ client: page }));
+
+    act(() => first.result.current.adopt(answer.job_id, answer.access_token));
+
+    await waitFor(() => expect(first.result.current.jobs.map((j) => j.jobId)).toEqual([answer.job_id]), until);
+    expect(localStorage.getItem('downloads-client.jobs')).toContain(answer.access_token);
+    first.unmount();
+    // A reload: a new client and hook, with nothing but what localStorage kept.
+    const reloaded = newClient();
+    const second = renderHook(() => useDownloads({ client: reloaded }));
+    await waitFor(() => expect(second.result.current.jobs[0]?.status).toBe('completed'), until);
+    expect(second.result.current.jobs[0].results).toHaveLength(3);
+    second.unmount();
+  });
 });

@@ -316,3 +316,33 @@ describe('job access tokens', () => {
     expect(client.connectionAccessToken()).toBe(undefined); // the job has ended: nothing to follow
   });
 });
+
+describe('a job handed over by a back end', () => {
+  it('is followed with its token, which it keeps for the next page load', async () => {
+    server.docs.set(JOB_A, statusDoc(JOB_A, 2, 'processing', files(IDS)));
+    const client = makeClient();
+
+    client.adopt(JOB_A, 'jat_handed');
+    client.open();
+    await flush();
+
+    expect(server.requests.some((r) => r.method === 'GET' && r.url === `/v1/download/status/${JOB_A}?access_token=jat_handed`)).toBe(true);
+    expect(client.connectionAccessToken()).toBe('jat_handed');
+    expect(hub.invocations.some(([method, id, ...args]) => method.endsWith('WithToken') && id === JOB_A && args.includes('jat_handed'))).toBe(true);
+    expect(JSON.parse(storage.getItem(STORAGE_KEY)!)[0]).toMatchObject({ job_id: JOB_A, access_token: 'jat_handed' });
+  });
+
+  it('is followed at once when the tracker is open', async () => {
+    server.docs.set(JOB_B, statusDoc(JOB_B, 3, 'processing', files([70021])));
+    const client = makeClient();
+    client.open();
+    await flush();
+
+    client.adopt(JOB_B.toUpperCase(), 'jat_b');
+    await flush();
+
+    expect(client.getJob(JOB_B)!.seq).toBe(3);
+    expect(hub.invocations).toContainEqual(['SubscribeWithToken', JOB_B, 'jat_b']);
+    expect(() => client.adopt('not-a-job')).toThrow(TypeError);
+  });
+});

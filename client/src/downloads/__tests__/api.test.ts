@@ -1,7 +1,7 @@
 import { ApiError } from '@downloads/client';
 import { describe, expect, it } from 'vitest';
 import { describeError } from '../api';
-import { hubFromUrl } from '../page';
+import { handoverFromUrl, hubFromUrl } from '../page';
 import { parseCallbackUrl, parseFileIds } from '../validation';
 
 describe('describeError', () => {
@@ -45,5 +45,15 @@ describe('page hooks', () => {
     expect(hubFromUrl('?transport=longpolling')).toBe('LongPolling');
     expect(hubFromUrl('?hub=off')).toBe('off');
     expect(hubFromUrl('?transport=carrier-pigeon')).toBe('auto');
+  });
+});
+
+describe('a job handed over by a back end', () => {
+  it('reads the job id and token from the fragment only', () => {
+    const job = '3f0c2a6e-1b2c-4d5e-8f90-a1b2c3d4e5f6';
+    expect(handoverFromUrl(`#job=${job.toUpperCase()}&access_token=jat_x-y`)).toEqual({ jobId: job, accessToken: 'jat_x-y' });
+    expect(handoverFromUrl(`#job=${job}`)).toEqual({ jobId: job, accessToken: undefined });
+    expect(handoverFromUrl('#job=not-a-job&access_token=jat_x')).toBeNull();
+    expect(handoverFromUrl('')).toBeNull();
   });
 });
