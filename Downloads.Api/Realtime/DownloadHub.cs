@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Claims;
 using Downloads.Api.Access;
@@ -14,12 +15,11 @@ namespace Downloads.Api.Realtime;
 /// <summary>
 /// The download hub. At <c>/ws/download/{job_id}</c> a connection follows that job from the start (with
 /// <c>?last_seq=N</c>, from after seq N); at <c>/ws/download</c> it calls <see cref="Subscribe"/>,
-/// <see cref="SubscribeFrom"/> and <see cref="Unsubscribe"/>. Events reach clients as <c>update</c>: sent to the
-/// job's group by whichever process records them, or, for a replaying subscription, relayed in seq order by
-/// <see cref="HubReplayRelay"/>.
+/// <see cref="SubscribeFrom"/> and <see cref="Unsubscribe"/>. Events reach clients as <c>update</c>, each
+/// subscription's relayed in seq order by <see cref="HubReplayRelay"/>, with no gap and no catch-up snapshot.
 /// </summary>
 public sealed class DownloadHub(
-    JobLedger ledger, JobEventFeed feed, HubReplayRelay relay, DownloadsMetrics metrics, IAuthorizationService authorization)
+    JobEventFeed feed, HubReplayRelay relay, DownloadsMetrics metrics, IAuthorizationService authorization)
     : Hub<IDownloadClient>
 {
     public const string Path = "/ws/download";
@@ -48,14 +48,7 @@ public sealed class DownloadHub(
             }
 
             var lastSeq = Context.GetHttpContext()?.Request.Query[LastSeqQuery].ToString();
-            if (string.IsNullOrEmpty(lastSeq))
-            {
-                await SubscribeCoreAsync(jobId);
-            }
-            else
-            {
-                await SubscribeFromCoreAsync(jobId, ParseLastSeq(lastSeq));
-            }
+            await FollowAsync(jobId, string.IsNullOrEmpty(lastSeq) ? null : ParseLastSeq(lastSeq));
         }
 
         await base.OnConnectedAsync();
@@ -73,24 +66,24 @@ public sealed class DownloadHub(
             metrics.HubDisconnected(name);
         }
 
-        foreach (var replay in Follows.Values)
+        foreach (var stop in Follows.Values)
         {
-            replay?.Cancel();
-            replay?.Dispose();
+            stop.Cancel();
+            stop.Dispose();
         }
 
         return base.OnDisconnectedAsync(exception);
     }
 
     /// <summary>Follows a job: answered with its <c>snapshot</c>, then every <c>update</c>.</summary>
-    public async Task Subscribe(string jobId) => await SubscribeCoreAsync(ParseJobId(jobId));
+    public async Task Subscribe(string jobId) => await FollowAsync(ParseJobId(jobId), afterSeq: null);
 
     /// <summary>
     /// <see cref="Subscribe"/> with that job's access token, so that one connection can follow several jobs each
     /// handed over with its own token (the browser client does).
     /// </summary>
     public async Task SubscribeWithToken(string jobId, string accessToken) =>
-        await SubscribeCoreAsync(ParseJobId(jobId), accessToken);
+        await FollowAsync(ParseJobId(jobId), afterSeq: null, accessToken);
 
     private static Guid ParseJobId(string jobId) =>
         JobIds.TryParse(jobId, out var id) ? id : throw new HubException("invalid job id");
@@ -100,19 +93,11 @@ public sealed class DownloadHub(
     /// it missed while the job's log still holds them (else a <c>snapshot</c>), then every later event in order.
     /// </summary>
     /// <remarks>A method of its own: SignalR binds arguments by count, with neither overloads nor optional ones.</remarks>
-    public async Task SubscribeFrom(string jobId, long lastSeq)
-    {
-        if (!JobIds.TryParse(jobId, out var id))
-        {
-            throw new HubException("invalid job id");
-        }
-
-        await SubscribeFromCoreAsync(id, lastSeq >= 0 ? lastSeq : throw new HubException("invalid last_seq"));
-    }
+    public async Task SubscribeFrom(string jobId, long lastSeq) => await FollowAsync(ParseJobId(jobId), ValidLastSeq(lastSeq));
 
     /// <summary><see cref="SubscribeFrom"/> with that job's access token (see <see cref="SubscribeWithToken"/>).</summary>
     public async Task SubscribeFromWithToken(string jobId, long lastSeq, string accessToken) =>
-        await SubscribeFromCoreAsync(ParseJobId(jobId), lastSeq >= 0 ? lastSeq : throw new HubException("invalid last_seq"), accessToken);
+        await FollowAsync(ParseJobId(jobId), ValidLastSeq(lastSeq), accessToken);
 
     public async Task Unsubscribe(string jobId)
     {
@@ -122,14 +107,16 @@ public sealed class DownloadHub(
         }
     }
 
-    // Each followed job: null when it is followed through its group (Subscribe), else its replay relay's stop.
-    private Dictionary<Guid, CancellationTokenSource?> Follows =>
-        (Dictionary<Guid, CancellationTokenSource?>)(Context.Items.TryGetValue(FollowsKey, out var follows)
+    // Each followed job's relay stop. Concurrent: OnDisconnectedAsync may run while a call is still in flight.
+    private ConcurrentDictionary<Guid, CancellationTokenSource> Follows =>
+        (ConcurrentDictionary<Guid, CancellationTokenSource>)(Context.Items.TryGetValue(FollowsKey, out var follows)
             ? follows!
-            : Context.Items[FollowsKey] = new Dictionary<Guid, CancellationTokenSource?>());
+            : Context.Items[FollowsKey] = new ConcurrentDictionary<Guid, CancellationTokenSource>());
 
     private static long ParseLastSeq(string value) =>
         long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seq) ? seq : throw new HubException("invalid last_seq");
+
+    private static long ValidLastSeq(long lastSeq) => lastSeq >= 0 ? lastSeq : throw new HubException("invalid last_seq");
 
     private void EnsureRoomFor(Guid jobId)
     {
@@ -141,71 +128,50 @@ public sealed class DownloadHub(
 
     private async Task StopFollowingAsync(Guid jobId)
     {
-        if (!Follows.Remove(jobId, out var replay))
+        if (!Follows.TryRemove(jobId, out var stop))
         {
             return;
         }
 
-        replay?.Cancel();
-        replay?.Dispose();
-        // A replay that failed went on in the group: leave it too.
+        stop.Cancel();
+        stop.Dispose();
+        // A relay that failed went on in the job's group: leave it too.
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupName(jobId), Context.ConnectionAborted);
     }
 
-    // One sender per replaying connection: the events the log replays, then the live ones, all in seq order from
-    // the relay. Were the connection in the job's group as well, a live event could overtake the replay (a gap).
-    private async Task SubscribeFromCoreAsync(Guid jobId, long lastSeq, string? accessToken = null)
+    // Every subscription has one sender: the snapshot (or, resuming after a seq, the events the client missed), then
+    // the live events in seq order, all from the relay's cursor. The cursor listens before it reads the job, so
+    // nothing recorded meanwhile falls between the first message and the live ones, and nothing overtakes the first.
+    private async Task FollowAsync(Guid jobId, long? afterSeq, string? accessToken = null)
     {
-        if (await ledger.GetAsync(jobId, Context.ConnectionAborted) is not { } job || !await MayAccessAsync(job, accessToken))
-        {
-            throw new HubException("job not found");
-        }
-
         var cancellationToken = Context.ConnectionAborted;
-        var cursor = await feed.OpenAsync(jobId, cancellationToken) ?? throw new HubException("job not found");
+        var cursor = await feed.OpenAsync(jobId, cancellationToken);
         try
         {
+            // Another API key's job, or one neither the connection's credential nor the given token is for, is not found either.
+            if (cursor is null || !await MayAccessAsync(cursor.Job, accessToken))
+            {
+                throw new HubException("job not found");
+            }
+
             EnsureRoomFor(jobId);
             await StopFollowingAsync(jobId);
-            foreach (var jobEvent in await cursor.CatchUpAsync(lastSeq, cancellationToken))
+            foreach (var jobEvent in await cursor.CatchUpAsync(afterSeq, cancellationToken))
             {
                 await Clients.Caller.update(jobEvent);
             }
         }
         catch
         {
-            await cursor.DisposeAsync();
+            if (cursor is not null)
+            {
+                await cursor.DisposeAsync();
+            }
+
             throw;
         }
 
         Follows[jobId] = relay.Start(Context.ConnectionId, cursor, cancellationToken);
-    }
-
-    // Snapshot first, then the group, then a fresh snapshot if the job moved in between: the client's first
-    // message is always the snapshot, and nothing recorded before it joined the group is lost.
-    private async Task SubscribeCoreAsync(Guid jobId, string? accessToken = null)
-    {
-        var cancellationToken = Context.ConnectionAborted;
-        // Another API key's job, or one neither the connection's credential nor the given token is for, is not found either.
-        if (await ledger.GetAsync(jobId, cancellationToken) is not { } job || !await MayAccessAsync(job, accessToken))
-        {
-            throw new HubException("job not found");
-        }
-
-        EnsureRoomFor(jobId);
-        if (Follows.TryGetValue(jobId, out var replay) && replay is not null)
-        {
-            await StopFollowingAsync(jobId);
-        }
-
-        await Clients.Caller.update(JobDocuments.ToSnapshot(job));
-        Follows[jobId] = null;
-        await Groups.AddToGroupAsync(Context.ConnectionId, GroupName(jobId), cancellationToken);
-
-        if (await ledger.GetAsync(jobId, cancellationToken) is { } latest && latest.Seq > job.Seq)
-        {
-            await Clients.Caller.update(JobDocuments.ToSnapshot(latest));
-        }
     }
 
     private async Task<bool> MayAccessAsync(DownloadJob job, string? accessToken) =>

@@ -5,7 +5,10 @@ using Microsoft.AspNetCore.SignalR;
 
 namespace Downloads.Api.Realtime;
 
-/// <summary>Adapts the job pipeline's events to the hub: one <c>update</c> to the job's group, on every node.</summary>
+/// <summary>
+/// Adapts the job pipeline's events to the hub: one <c>update</c> to the job's group, on every node. Subscriptions
+/// are served by <see cref="HubReplayRelay"/>; the group holds the connections whose relay failed (Redis down).
+/// </summary>
 public sealed class HubJobEventSink(IHubContext<DownloadHub, IDownloadClient> hub, DownloadsMetrics metrics) : IJobEventSink
 {
     public async Task PublishAsync(JobEvent jobEvent, CancellationToken cancellationToken)

@@ -4,8 +4,9 @@ using Microsoft.AspNetCore.SignalR;
 namespace Downloads.Api.Realtime;
 
 /// <summary>
-/// Sends a replaying subscription's live events to its one connection, in seq order, until the job ends, the
-/// connection closes or the client unsubscribes. It outlives the hub instance, which lives for one call.
+/// Sends a subscription's live events (<c>Subscribe</c> and <c>SubscribeFrom</c> alike) to its one connection, in
+/// seq order, until the job ends, the connection closes or the client unsubscribes. It outlives the hub instance,
+/// which lives for one call.
 /// </summary>
 public sealed partial class HubReplayRelay(IHubContext<DownloadHub, IDownloadClient> hub, ILogger<HubReplayRelay> logger)
 {
@@ -39,8 +40,8 @@ public sealed partial class HubReplayRelay(IHubContext<DownloadHub, IDownloadCli
             }
             catch (Exception ex)
             {
-                // The log could not be read over a gap (Redis down): go on as Subscribe does, in the job's group;
-                // the client sees the gap and re-syncs from a snapshot.
+                // The log could not be read over a gap (Redis down): go on in the job's group, which the process that
+                // records an event also sends it to; the client sees the gap and re-syncs from a snapshot.
                 LogRelayFailed(logger, ex, cursor.Job.Id, connectionId);
                 await JoinGroupAsync(connectionId, cursor.Job.Id, cancellationToken);
             }

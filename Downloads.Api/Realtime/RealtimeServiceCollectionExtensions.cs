@@ -2,10 +2,12 @@ using Downloads.Api.Access;
 using Downloads.Jobs;
 using Downloads.Jobs.Events;
 using Downloads.Jobs.Redis;
+using Downloads.Jobs.Telemetry;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using RedisBackplane = Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisHubLifetimeManager<Downloads.Api.Realtime.DownloadHub>;
 using SignalRRedisOptions = Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisOptions;
 
 namespace Downloads.Api.Realtime;
@@ -37,6 +39,11 @@ public static class RealtimeServiceCollectionExtensions
                 backplane.Configuration.ChannelPrefix = RedisChannel.Literal(redis.Value.SignalRChannelPrefix);
                 backplane.ConnectionFactory = _ => Task.FromResult(sp.GetRequiredService<IConnectionMultiplexer>());
             });
+            // Registered for the closed hub type, so it wins over AddStackExchangeRedis's open generic registration.
+            services.AddSingleton<HubLifetimeManager<DownloadHub>>(sp => new BackplaneLifetimeManager(
+                ActivatorUtilities.CreateInstance<RedisBackplane>(sp),
+                sp.GetRequiredService<DownloadsMetrics>(),
+                sp.GetRequiredService<ILogger<BackplaneLifetimeManager>>()));
         }
 
         services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();

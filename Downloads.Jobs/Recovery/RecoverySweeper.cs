@@ -57,9 +57,10 @@ public sealed partial class RecoverySweeper(
             {
                 await SweepAsync(stoppingToken);
             }
-            catch (Exception ex) when (ex is JobStoreUnavailableException or Hangfire.BackgroundJobClientException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                // Redis is down: the next sweep tries again.
+                // Redis down or slow, whatever the layer that noticed: the next sweep tries again. A sweep never stops
+                // the host (a background service's exception would).
                 LogSweepFailed(logger, ex);
             }
         }

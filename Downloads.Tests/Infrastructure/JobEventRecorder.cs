@@ -8,16 +8,14 @@ namespace Downloads.Tests.Infrastructure;
 
 /// <summary>
 /// A SignalR client of the download hub that follows one job the way the contract tells clients to:
-/// drop what it already has (seq at or below), and re-sync from a snapshot when it sees a gap. Like the shipped
-/// clients, it holds a gap for <see cref="GapGrace"/> first: the hub's catch-up snapshot after a join (sent when the
-/// job moved while the client joined its group) may be on its way and close it.
+/// drop what it already has (seq at or below), and re-sync from a snapshot when it sees a gap. It re-syncs at once:
+/// the hub relays each subscription gap-free (snapshot or replay, then every event in seq order), so nothing on its
+/// way can close a gap, and every gap counts in <see cref="Resyncs"/>. (The shipped clients hold a gap for a moment
+/// first, as servers that sent a catch-up snapshot after a group join needed.)
 /// <see cref="Applied"/> is what the client ends up applying; <see cref="Received"/> everything that arrived.
 /// </summary>
 public sealed class JobEventRecorder : IAsyncDisposable
 {
-    /// <summary>How long a gap may stay open before the client re-syncs.</summary>
-    public static readonly TimeSpan GapGrace = TimeSpan.FromSeconds(1);
-
     private readonly object _gate = new();
     private readonly List<JobEvent> _received = [];
     private readonly List<JobEvent> _applied = [];
@@ -147,6 +145,7 @@ public sealed class JobEventRecorder : IAsyncDisposable
             if (current is { } last && jobEvent.Seq > last + 1 && jobEvent.Type != JobEventType.Snapshot)
             {
                 resync = true;
+                Resyncs++;
             }
             else
             {
@@ -160,24 +159,7 @@ public sealed class JobEventRecorder : IAsyncDisposable
 
         if (resync)
         {
-            _ = ResyncUnlessClosedAsync(jobEvent.Seq);
+            _ = Connection.InvokeAsync("Subscribe", _jobId.ToString());
         }
-    }
-
-    // Re-syncs when nothing was applied past the gap seen at seq - 1 within the grace.
-    private async Task ResyncUnlessClosedAsync(long seenSeq)
-    {
-        await Task.Delay(GapGrace);
-        lock (_gate)
-        {
-            if (_applied.Count > 0 && _applied[^1].Seq >= seenSeq)
-            {
-                return;
-            }
-
-            Resyncs++;
-        }
-
-        await Connection.InvokeAsync("Subscribe", _jobId.ToString());
     }
 }

@@ -26,13 +26,17 @@ public class HubReplayApplication : SlowJobsApplication
     public HubTransportRecorder Transports { get; } = new();
 }
 
-/// <summary>Wraps the service's <see cref="IJobStore"/> so that every read of a job's event log waits first.</summary>
+/// <summary>
+/// Wraps the service's <see cref="IJobStore"/> so that every read of a job's event log waits first and, where asked,
+/// every read of a whole job waits after reading (its answer is that old when it arrives, as over a slow link).
+/// </summary>
 public class SlowEventLogReads : DispatchProxy
 {
     private IJobStore _inner = null!;
     private TimeSpan _delay;
+    private TimeSpan _jobReadDelay;
 
-    public static void Decorate(IServiceCollection services, TimeSpan delay)
+    public static void Decorate(IServiceCollection services, TimeSpan delay, TimeSpan? jobReadDelay = null)
     {
         var registered = services.Last(d => d.ServiceType == typeof(IJobStore));
         services.Remove(registered);
@@ -42,6 +46,7 @@ public class SlowEventLogReads : DispatchProxy
             var slow = (SlowEventLogReads)(object)proxy;
             slow._inner = (IJobStore)ActivatorUtilities.CreateInstance(sp, registered.ImplementationType!);
             slow._delay = delay;
+            slow._jobReadDelay = jobReadDelay ?? TimeSpan.Zero;
             return proxy;
         });
     }
@@ -51,6 +56,11 @@ public class SlowEventLogReads : DispatchProxy
         if (targetMethod!.Name == nameof(IJobStore.GetEventsAfterAsync))
         {
             return DelayedAsync((Guid)args![0]!, (long)args[1]!, (CancellationToken)args[2]!);
+        }
+
+        if (targetMethod.Name == nameof(IJobStore.GetAsync) && _jobReadDelay > TimeSpan.Zero)
+        {
+            return StaleAsync((Guid)args![0]!, (CancellationToken)args[1]!);
         }
 
         try
@@ -67,6 +77,13 @@ public class SlowEventLogReads : DispatchProxy
     {
         await Task.Delay(_delay, cancellationToken);
         return await _inner.GetEventsAfterAsync(jobId, afterSeq, cancellationToken);
+    }
+
+    private async Task<DownloadJob?> StaleAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        var job = await _inner.GetAsync(jobId, cancellationToken);
+        await Task.Delay(_jobReadDelay, cancellationToken);
+        return job;
     }
 }
 
