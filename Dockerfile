@@ -7,6 +7,8 @@
 FROM node:22-bookworm-slim AS client
 WORKDIR /src/client
 COPY client/package.json client/package-lock.json ./
+# client/ is an npm workspace: the app builds on its package @downloads/client (packages/downloads-client).
+COPY client/packages/downloads-client/package.json packages/downloads-client/
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY client/ ./
 RUN npm run build --silent

@@ -9,9 +9,19 @@ declare const process: { env: Record<string, string | undefined> };
 // The proxy keeps the Host header, so the absolute URLs the API returns point back here.
 const api = process.env.DOWNLOADS_API_URL || 'http://localhost:3000';
 
+// The app is the first user of @downloads/client (packages/downloads-client): it builds from the package's
+// sources, so a change there is in the next build of the page without packing the package first.
+const packageSource = (file: string) => new URL(`./packages/downloads-client/src/${file}`, import.meta.url).pathname;
+
 export default defineConfig({
   base: '/',
   plugins: [react()],
+  resolve: {
+    alias: [
+      { find: /^@downloads\/client$/, replacement: packageSource('index.ts') },
+      { find: /^@downloads\/client\/react$/, replacement: packageSource('react.ts') },
+    ],
+  },
   build: {
     outDir: '../Downloads.Api/wwwroot',
     emptyOutDir: true,

@@ -101,13 +101,31 @@ public sealed class DotnetClientTests : IAsyncLifetime
         events.Skip(1).Should().NotContain(e => e.Type == JobEventType.Snapshot, "the stream replays what the cut lost");
     }
 
+    [Theory]
+    [InlineData(FollowTransport.WebSockets)]
+    [InlineData(FollowTransport.ServerSentEvents)]
+    [InlineData(FollowTransport.LongPolling)]
+    [InlineData(FollowTransport.EventStream)]
+    [InlineData(FollowTransport.Polling)]
+    public async Task Redis_with_two_API_nodes_a_job_started_on_one_is_followed_to_its_end_on_the_other(FollowTransport transport)
+    {
+        await using var deployment = await TwoApiNodesAndAWorkerAsync();
+        var (starter, follower) = (deployment.Nodes[0], deployment.Nodes[1]);
+        using var initiating = Client(starter.BaseAddress);
+        using var following = Client(follower.BaseAddress);
+        var job = await initiating.InitiateAsync(ExistingFiles(4)).DefaultTimeout();
+
+        var events = await CollectAsync(following.FollowAsync(job.JobId, transport));
+
+        ShouldBeWhole(events);
+        events[^1].Results!.Should().OnlyContain(r => r.Status == FileStatus.Completed && r.DownloadUrl != null);
+    }
+
     [Fact]
     public async Task Redis_with_two_API_nodes_a_hub_connection_cut_mid_job_resumes_on_the_other_node_losing_nothing()
     {
-        await using var deployment = new RedisDeployment(await RedisServer.Shared).With("Downloads:Processing:MaxParallelFilesPerJob", "1");
-        var starter = deployment.Node("api");
-        var follower = deployment.Node("api");
-        deployment.Node("worker");
+        await using var deployment = await TwoApiNodesAndAWorkerAsync();
+        var (starter, follower) = (deployment.Nodes[0], deployment.Nodes[1]);
         using var initiating = Client(starter.BaseAddress);
         var cuts = new StrongBox<int>();
         using var following = Client(follower.BaseAddress, hubHandler: LossyHandler.CutsHubPollAfter(3, cuts));
@@ -183,6 +201,20 @@ public sealed class DotnetClientTests : IAsyncLifetime
         {
             output.Delete(recursive: true);
         }
+    }
+
+    /// <summary>One Redis deployment of two API nodes (a job started on one is followed on the other) and a worker, one file at a time.</summary>
+    public static async Task<TwoNodes> TwoApiNodesAndAWorkerAsync()
+    {
+        var deployment = new RedisDeployment(await RedisServer.Shared).With("Downloads:Processing:MaxParallelFilesPerJob", "1");
+        DownloadsApplication[] nodes = [deployment.Node("api"), deployment.Node("api")];
+        deployment.Node("worker");
+        return new TwoNodes(deployment, nodes);
+    }
+
+    public sealed record TwoNodes(RedisDeployment Deployment, DownloadsApplication[] Nodes) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Deployment.DisposeAsync();
     }
 
     /// <summary>A client with short waits; tests that assert replay (no re-sync snapshot) pass a long <paramref name="gapHold"/>, so that a loaded machine's late event is not taken for a lost one.</summary>

@@ -6,8 +6,8 @@ namespace Downloads.Tests.Clients;
 
 /// <summary>
 /// The TypeScript package (client/packages/downloads-client) against the real service: its vitest suite runs with
-/// the URL of a service in memory and of one whose hub is refused (every /ws path answers 503), and every one of
-/// its tests must pass: none skipped, none missing.
+/// the URL of a service in memory, of one whose hub is refused (every /ws path answers 503) and of two API nodes of
+/// one Redis deployment (a worker node beside them), and every one of its tests must pass: none skipped, none missing.
 /// </summary>
 public sealed class TypeScriptClientTests : IAsyncLifetime
 {
@@ -16,12 +16,18 @@ public sealed class TypeScriptClientTests : IAsyncLifetime
     private readonly DownloadsApplication _service = DotnetClientTests.OneFileAtATime(new DownloadsApplication());
     private readonly DownloadsApplication _hubBlocked = DotnetClientTests.OneFileAtATime(new DownloadsApplication()).WithHubBlocked();
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    private DotnetClientTests.TwoNodes? _redis;
+
+    public async Task InitializeAsync() => _redis = await DotnetClientTests.TwoApiNodesAndAWorkerAsync();
 
     public async Task DisposeAsync()
     {
         await _service.DisposeAsync();
         await _hubBlocked.DisposeAsync();
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
     }
 
     [Fact]
@@ -35,6 +41,7 @@ public sealed class TypeScriptClientTests : IAsyncLifetime
         {
             ["DOWNLOADS_URL"] = _service.BaseAddress.ToString().TrimEnd('/'),
             ["DOWNLOADS_HUB_BLOCKED_URL"] = _hubBlocked.BaseAddress.ToString().TrimEnd('/'),
+            ["DOWNLOADS_REDIS_API_URLS"] = string.Join(' ', _redis!.Nodes.Select(node => node.BaseAddress.ToString().TrimEnd('/'))),
         };
 
         try
@@ -47,7 +54,7 @@ public sealed class TypeScriptClientTests : IAsyncLifetime
             var counts = json.RootElement;
             counts.GetProperty("numFailedTests").GetInt32().Should().Be(0, output);
             counts.GetProperty("numPendingTests").GetInt32().Should().Be(0, "no test of the package may be skipped");
-            counts.GetProperty("numPassedTests").GetInt32().Should().BeGreaterThanOrEqualTo(47, "every test file ran");
+            counts.GetProperty("numPassedTests").GetInt32().Should().BeGreaterThanOrEqualTo(91, "every test file ran");
         }
         finally
         {

@@ -1,15 +1,30 @@
-import { useState, type FormEvent } from 'react';
+import type { FileResult } from '@downloads/client';
+import { estimateEtaSeconds, isEnded, jobActions, useDownloads, type TrackedJob, type UseDownloads } from '@downloads/client/react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { describeError } from './downloads/api';
 import { formatBytes, formatDateTime, formatDuration, formatRelative, shortId } from './downloads/format';
-import type { FileResult } from './downloads/types';
-import { useDownloads, type DownloadView, type UseDownloads } from './downloads/useDownloads';
+import { connectionLabel, handoverFromUrl, pageOptions, transportLabel } from './downloads/page';
 import { parseCallbackUrl, parseFileIds } from './downloads/validation';
 
 const EXAMPLE_IDS = '70000, 70007, 70014, 70001';
 
+/** From this many files on, only the rows in view are in the page (a 1000-file job would otherwise stall it). */
+const VIRTUALIZE_FROM = 100;
+
 export default function App() {
-  const downloads = useDownloads();
-  const { jobs, mode, transport } = downloads;
+  const [options] = useState(pageOptions);
+  const downloads = useDownloads(options);
+  const { jobs, mode, transport, adopt } = downloads;
+  const now = useClock(jobs);
+  // A job handed over in the fragment is adopted with its token as the page opens (before the hub negotiates, which
+  // may need that token); the fragment is then dropped, so a reload or a shared link does not carry the token on.
+  useEffect(() => {
+    const handover = handoverFromUrl(window.location.hash);
+    if (!handover) return;
+    adopt(handover.jobId, handover.accessToken);
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  }, [adopt]);
 
   return (
     <div className="app">
@@ -22,7 +37,7 @@ export default function App() {
         </div>
         <span className={`connection connection-${mode}`} data-testid="connection-transport" title="How updates reach this page">
           <span className="dot" aria-hidden="true" />
-          {transport}
+          {connectionLabel(mode, transport)}
         </span>
       </header>
 
@@ -32,12 +47,24 @@ export default function App() {
           {jobs.length === 0 ? (
             <p className="empty">No download jobs yet. Enter some file ids and press Start.</p>
           ) : (
-            jobs.map((job) => <JobCard key={job.jobId} job={job} actions={downloads} />)
+            jobs.map((job) => <JobCard key={job.jobId} job={job} actions={downloads} now={now} />)
           )}
         </section>
       </main>
     </div>
   );
+}
+
+/** The time, ticking every second while a job runs (its ETA) and every half minute while links may expire. */
+function useClock(jobs: readonly TrackedJob[]): number {
+  const [now, setNow] = useState(() => Date.now());
+  const tickMs = jobs.some((j) => j.status === 'processing') ? 1000 : jobs.some((j) => !!j.expiresAt) ? 30_000 : 0;
+  useEffect(() => {
+    if (!tickMs) return undefined;
+    const timer = setInterval(() => setNow(Date.now()), tickMs);
+    return () => clearInterval(timer);
+  }, [tickMs]);
+  return Math.max(now, Date.now());
 }
 
 function requestNotificationPermission(): void {
@@ -50,7 +77,8 @@ function requestNotificationPermission(): void {
   }
 }
 
-function StartForm({ start }: { start: UseDownloads['start'] }) {
+// Not re-rendered by job updates (its `start` keeps its identity): its input may hold a thousand ids.
+const StartForm = memo(function StartForm({ start }: { start: UseDownloads['start'] }) {
   const [fileIdsText, setFileIdsText] = useState(EXAMPLE_IDS);
   const [callbackText, setCallbackText] = useState('');
   const [errors, setErrors] = useState<string[]>([]);
@@ -69,7 +97,7 @@ function StartForm({ start }: { start: UseDownloads['start'] }) {
     setErrors([]);
     setSubmitting(true);
     try {
-      await start(ids.value, callback.value);
+      await start(ids.value, { callbackUrl: callback.value });
     } catch (error) {
       setErrors(describeError(error, ids.value));
     } finally {
@@ -135,14 +163,16 @@ function StartForm({ start }: { start: UseDownloads['start'] }) {
       )}
     </form>
   );
-}
+});
 
-function etaText(job: DownloadView): string {
+function etaText(job: TrackedJob, now: number): string {
   if (job.lost) return '—';
   switch (job.status) {
-    case 'processing':
-      if (job.etaSeconds === null) return 'estimating…';
-      return job.etaSeconds < 3 ? 'a few seconds' : `about ${formatDuration(job.etaSeconds)}`;
+    case 'processing': {
+      const seconds = estimateEtaSeconds(job, now);
+      if (seconds === null) return 'estimating…';
+      return seconds < 3 ? 'a few seconds' : `about ${formatDuration(seconds)}`;
+    }
     case 'queued':
       return 'waiting to start';
     case 'paused':
@@ -152,10 +182,21 @@ function etaText(job: DownloadView): string {
   }
 }
 
-function JobCard({ job, actions }: { job: DownloadView; actions: UseDownloads }) {
+/** What went wrong with a job, for people: it is gone, an action was refused, or it could not be loaded. */
+function jobErrorText(job: TrackedJob): string | null {
+  if (job.actionError) return describeError(job.actionError).join(' ');
+  if (job.lost) return job.error?.message ?? 'This job no longer exists on the service.';
+  if (job.error) return `Could not load the job: ${describeError(job.error).join(' ')}`;
+  return null;
+}
+
+function JobCard({ job, actions, now }: { job: TrackedJob; actions: UseDownloads; now: number }) {
   const percent = Math.round(job.percent);
+  const allowed = jobActions(job);
+  const ended = isEnded(job);
+  const error = jobErrorText(job);
   const statusText = job.lost ? 'not found' : job.status;
-  const expires = job.expiresAt ? `${formatDateTime(job.expiresAt)} (${formatRelative(job.expiresAt, Date.now())})` : '—';
+  const expires = job.expiresAt ? `${formatDateTime(job.expiresAt)} (${formatRelative(job.expiresAt, now)})` : '—';
   return (
     <article
       className={`job-card card status-${job.status}${job.lost ? ' lost' : ''}`}
@@ -174,13 +215,13 @@ function JobCard({ job, actions }: { job: DownloadView; actions: UseDownloads })
           </span>
         </div>
         <div className="job-actions">
-          <button type="button" data-testid="pause-button" disabled={!job.canPause} onClick={() => void actions.pause(job.jobId)}>
+          <button type="button" data-testid="pause-button" disabled={!allowed.canPause} onClick={() => void actions.pause(job.jobId)}>
             {job.busy === 'pause' ? 'Pausing…' : 'Pause'}
           </button>
-          <button type="button" data-testid="resume-button" disabled={!job.canResume} onClick={() => void actions.resume(job.jobId)}>
+          <button type="button" data-testid="resume-button" disabled={!allowed.canResume} onClick={() => void actions.resume(job.jobId)}>
             {job.busy === 'resume' ? 'Resuming…' : 'Resume'}
           </button>
-          <button type="button" className="danger" data-testid="cancel-button" disabled={!job.canCancel} onClick={() => void actions.cancel(job.jobId)}>
+          <button type="button" className="danger" data-testid="cancel-button" disabled={!allowed.canCancel} onClick={() => void actions.cancel(job.jobId)}>
             {job.busy === 'cancel' ? 'Cancelling…' : 'Cancel'}
           </button>
           {job.archiveUrl && (
@@ -188,18 +229,18 @@ function JobCard({ job, actions }: { job: DownloadView; actions: UseDownloads })
               Download all
             </a>
           )}
-          {(job.canRetry || job.busy === 'retry') && (
+          {(allowed.canRetry || job.busy === 'retry') && (
             <button
               type="button"
               data-testid="retry-button"
-              disabled={!job.canRetry}
+              disabled={!allowed.canRetry}
               onClick={() => void actions.retry(job.jobId)}
               title="Start a new job of the failed files"
             >
               {job.busy === 'retry' ? 'Retrying…' : 'Retry failed'}
             </button>
           )}
-          {job.ended && (
+          {ended && (
             <button type="button" data-testid="dismiss-button" onClick={() => actions.dismiss(job.jobId)}>
               Dismiss
             </button>
@@ -228,11 +269,11 @@ function JobCard({ job, actions }: { job: DownloadView; actions: UseDownloads })
         </div>
         <div>
           <dt>ETA</dt>
-          <dd data-testid="job-eta">{etaText(job)}</dd>
+          <dd data-testid="job-eta">{etaText(job, now)}</dd>
         </div>
         <div>
           <dt>Updates</dt>
-          <dd data-testid="job-transport">{job.ended && !job.transport ? '—' : job.transportLabel}</dd>
+          <dd data-testid="job-transport">{ended && !job.transport ? '—' : transportLabel(job.transport ?? actions.transport)}</dd>
         </div>
         <div>
           <dt>Links expire</dt>
@@ -257,9 +298,9 @@ function JobCard({ job, actions }: { job: DownloadView; actions: UseDownloads })
         )}
       </dl>
 
-      {job.error && (
+      {error && (
         <p className="job-error" role="alert" data-testid="job-error">
-          {job.error}
+          {error}
         </p>
       )}
 
@@ -268,10 +309,17 @@ function JobCard({ job, actions }: { job: DownloadView; actions: UseDownloads })
   );
 }
 
-function FileTable({ job }: { job: DownloadView }) {
+function FileTable({ job }: { job: TrackedJob }) {
   if (!job.results.length) {
     return <p className="files-empty">{job.lost ? 'No file details.' : 'Loading files…'}</p>;
   }
+  if (job.results.length < VIRTUALIZE_FROM) {
+    return <FileTableFrame>{job.results.map((file) => <FileRow key={file.file_id} file={file} />)}</FileTableFrame>;
+  }
+  return <VirtualFileTable results={job.results} />;
+}
+
+function FileTableFrame({ children }: { children: ReactNode }) {
   return (
     <table className="files">
       <thead>
@@ -286,19 +334,57 @@ function FileTable({ job }: { job: DownloadView }) {
           </th>
         </tr>
       </thead>
-      <tbody>
-        {job.results.map((file) => (
-          <FileRow key={file.file_id} file={file} />
-        ))}
-      </tbody>
+      <tbody>{children}</tbody>
     </table>
   );
 }
 
-function FileRow({ file }: { file: FileResult }) {
+/** A long list scrolls in its own box, and only the rows in view (and a few around) are rendered. */
+function VirtualFileTable({ results }: { results: FileResult[] }) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: results.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => 40,
+    overscan: 12,
+    getItemKey: (index) => results[index].file_id,
+  });
+  const items = virtualizer.getVirtualItems();
+  const before = items.length ? items[0].start : 0;
+  const after = items.length ? virtualizer.getTotalSize() - items[items.length - 1].end : 0;
+  return (
+    <div className="files-scroll" ref={scroller} data-testid="file-list" role="region" aria-label={`${results.length} files`} tabIndex={0}>
+      <FileTableFrame>
+        {before > 0 && <SpacerRow height={before} />}
+        {items.map((item) => (
+          <FileRow key={item.key} file={results[item.index]} index={item.index} measure={virtualizer.measureElement} />
+        ))}
+        {after > 0 && <SpacerRow height={after} />}
+      </FileTableFrame>
+    </div>
+  );
+}
+
+function SpacerRow({ height }: { height: number }) {
+  return (
+    <tr className="spacer" aria-hidden="true" style={{ height }}>
+      <td colSpan={6} />
+    </tr>
+  );
+}
+
+interface FileRowProps {
+  file: FileResult;
+  /** In a virtual list: the row's index, and the function that measures its height. */
+  index?: number;
+  measure?: (row: HTMLTableRowElement | null) => void;
+}
+
+// Rows re-render only when their own file changed: an event changes one file of a thousand.
+const FileRow = memo(function FileRow({ file, index, measure }: FileRowProps) {
   const ready = file.status === 'completed' && !!file.download_url;
   return (
-    <tr data-testid="file-row" data-file-id={file.file_id} data-status={file.status}>
+    <tr data-testid="file-row" data-file-id={file.file_id} data-status={file.status} data-index={index} ref={measure}>
       <td data-label="File">
         <code>{file.file_id}</code>
       </td>
@@ -327,4 +413,4 @@ function FileRow({ file }: { file: FileResult }) {
       </td>
     </tr>
   );
-}
+});

@@ -1,6 +1,8 @@
 // The typed client of the download service: REST calls plus live following of a job.
-import { DEFAULT_TIMINGS, Follower, iterate, type FollowOptions, type FollowTimings, type HubOptions } from './follow.js';
-import { Http, newIdempotencyKey, type Credentials, type FetchLike } from './http.js';
+import { DEFAULT_TIMINGS, Follower, iterate, type FollowContext, type FollowOptions, type FollowTimings } from './follow.js';
+import { HubShare } from './hubShare.js';
+import { connectSharedHub, type HubLike, type HubOptions, type HubTransportName } from './hub.js';
+import { ApiError, Http, newIdempotencyKey, type Credentials, type FetchLike } from './http.js';
 import { applyEvent, initialJobState, type JobState } from './jobState.js';
 import type { InitiateResponse, JobEvent, PendingResultDocument, ResultDocument, StatusDocument } from './types.js';
 
@@ -49,8 +51,11 @@ function jobPath(jobId: string): string {
 export class DownloadsClient {
   private readonly http: Http;
   private readonly apiKey: string | undefined;
-  private readonly timings: FollowTimings;
+  /** Timings of live following (defaults merged with the options'). */
+  readonly timings: FollowTimings;
   private readonly hubOptions: HubOptions | undefined;
+  /** One shared hub connection per transport choice, for every job followed (`auto`: as negotiated). */
+  private readonly hubShares = new Map<string, HubShare>();
   /** Access tokens of the jobs this client started (or was told about). */
   private readonly tokens = new Map<string, string>();
 
@@ -75,7 +80,13 @@ export class DownloadsClient {
       body,
       signal: options.signal,
     };
-    return this.remember(await this.http.json<InitiateResponse>('/v1/download/initiate', this.credentials(), init));
+    try {
+      return this.remember(await this.http.json<InitiateResponse>('/v1/download/initiate', this.credentials(), init));
+    } catch (error) {
+      // A network failure (not an answer): once more with the same key, which cannot start the job twice.
+      if (error instanceof ApiError || options.signal?.aborted) throw error;
+      return this.remember(await this.http.json<InitiateResponse>('/v1/download/initiate', this.credentials(), init));
+    }
   }
 
   status(jobId: string, options: JobOptions = {}): Promise<StatusDocument> {
@@ -145,6 +156,21 @@ export class DownloadsClient {
     return () => abort.abort();
   }
 
+  /**
+   * One connection to the general hub (`/ws/download`) on which many jobs can be followed (`Subscribe`,
+   * `SubscribeFrom`); it reconnects by itself for about a minute. With an API key the key opens it, else
+   * `accessTokenFactory` (a followed job's access token, where the service requires one).
+   */
+  connectHub(options: { transport?: HubTransportName | null; accessTokenFactory?: () => string | undefined } = {}): HubLike {
+    const apiKey = this.apiKey;
+    return connectSharedHub({
+      url: this.http.url('/ws/download'),
+      transport: options.transport,
+      accessTokenFactory: apiKey ? () => apiKey : options.accessTokenFactory,
+      hubOptions: this.hubOptions,
+    });
+  }
+
   /** Follows the job to its end; resolves to the last event (whose status says how it ended). */
   async waitForCompletion(jobId: string, options: FollowOptions & Pick<JobOptions, 'accessToken'> = {}): Promise<JobEvent> {
     let last: JobEvent | undefined;
@@ -154,8 +180,24 @@ export class DownloadsClient {
   }
 
   private follower(jobId: string, options: FollowOptions, accessToken: string | undefined, sink: ConstructorParameters<typeof Follower>[3]): Follower {
-    const context = { http: this.http, credentials: this.credentials(jobId, { accessToken }), timings: this.timings, hubOptions: this.hubOptions };
+    const context: FollowContext = {
+      http: this.http,
+      credentials: this.credentials(jobId, { accessToken }),
+      timings: this.timings,
+      hubOptions: this.hubOptions,
+      hubShare: (transport) => this.hubShare(transport),
+    };
     return new Follower(context, jobId, options, sink);
+  }
+
+  private hubShare(transport: HubTransportName | null): HubShare {
+    const key = transport ?? 'auto';
+    let share = this.hubShares.get(key);
+    if (!share) {
+      share = new HubShare((accessTokenFactory) => this.connectHub({ transport, accessTokenFactory }));
+      this.hubShares.set(key, share);
+    }
+    return share;
   }
 
   private act(jobId: string, suffix: string, method: string, options: JobOptions): Promise<StatusDocument> {

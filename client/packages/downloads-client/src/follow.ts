@@ -1,14 +1,11 @@
 // Follows one job to its end over the best transport that works: the SignalR hub (WebSockets, then
-// Server-Sent Events, then long polling, as negotiated), the plain SSE stream, or REST polling. Reconnects
-// with backoff and replay (`?last_seq=` on the hub, `Last-Event-ID` on the stream), polls while the hub
-// cannot be reached, and re-syncs from the status document on a gap. Every event passes sequence.ts.
-import {
-  HttpTransportType,
-  HubConnectionBuilder,
-  type IHttpConnectionOptions,
-  type ILogger,
-} from '@microsoft/signalr';
+// Server-Sent Events, then long polling, as negotiated; one connection shared by every job of the client, see
+// hubShare.ts), the plain SSE stream, or REST polling. Reconnects with backoff and replay (`SubscribeFrom` on the
+// hub, `Last-Event-ID` on the stream), polls while the hub cannot be reached, and re-syncs from the status document
+// on a gap. Every event passes sequence.ts.
 import { delay, isFatal, type Credentials, type Http } from './http.js';
+import { parseHubTransport, type HubOptions, type HubTransportName } from './hub.js';
+import type { HubShare, HubSubscriber } from './hubShare.js';
 import type { TransportName } from './jobState.js';
 import { EMPTY_SEQUENCE, gapExpired, receive, resync, type Sequence, type Step } from './sequence.js';
 import { readEventStream } from './sse.js';
@@ -48,18 +45,11 @@ export interface FollowContext {
   credentials: Credentials;
   timings: FollowTimings;
   hubOptions?: HubOptions;
+  /** The client's shared hub connection for a transport choice (null: as negotiated). */
+  hubShare(transport: HubTransportName | null): HubShare;
 }
 
-/** Extra SignalR connection options: headers, a logger, or (in Node) the `WebSocket` constructor to use. */
-export type HubOptions = Partial<IHttpConnectionOptions> & { WebSocket?: unknown };
-
 export type EventSink = (event: JobEvent, transport: TransportName) => void;
-
-const HUB_TRANSPORTS: Record<string, HttpTransportType> = {
-  WebSockets: HttpTransportType.WebSockets,
-  ServerSentEvents: HttpTransportType.ServerSentEvents,
-  LongPolling: HttpTransportType.LongPolling,
-};
 
 export class Follower {
   private sequence: Sequence = EMPTY_SEQUENCE;
@@ -193,46 +183,40 @@ export class Follower {
 
   // ---- transports -----------------------------------------------------------------------------
 
-  /** One hub connection at `/ws/download/{job_id}` (replaying after `last_seq`); true when it delivered an event. */
+  /** This job on the client's shared hub connection (replaying after its seq on a reconnect); true when it delivered an event. */
   private async runHub(choice: TransportChoice): Promise<boolean> {
-    const forced = choice === 'auto' ? undefined : HUB_TRANSPORTS[choice];
-    if (choice !== 'auto' && forced === undefined) throw new Error(`Unknown transport ${choice}.`);
-    let selected: TransportName = (choice === 'auto' ? 'WebSockets' : choice) as TransportName;
-    const logger: ILogger = {
-      log(_level, message) {
-        // The client logs each transport it tries at Debug: the last one tried is the one in use.
-        const match = /Selecting transport '(\w+)'/.exec(message);
-        if (match && match[1] in HUB_TRANSPORTS) selected = match[1] as TransportName;
-      },
-    };
-    const token = this.context.credentials.accessToken ?? this.context.credentials.apiKey;
-    const replay = this.sequence.seq > 0 ? `?last_seq=${this.sequence.seq}` : '';
-    const connection = new HubConnectionBuilder()
-      .withUrl(this.context.http.url(`/ws/download/${this.jobId}${replay}`), {
-        transport: forced ?? HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling,
-        ...(token ? { accessTokenFactory: () => token } : {}),
-        ...this.context.hubOptions,
-      })
-      .configureLogging(this.context.hubOptions?.logger ?? logger)
-      .build();
-
+    const forced = choice === 'auto' ? null : parseHubTransport(choice);
+    if (choice !== 'auto' && !forced) throw new Error(`Unknown transport ${choice}.`);
     let delivered = false;
-    connection.on('update', (event: JobEvent) => {
-      delivered = true;
-      this.receive(event, selected);
-    });
-    const closed = new Promise<void>((resolve) => connection.onclose(() => resolve()));
+    let transport: TransportName = forced ?? 'WebSockets';
+    let closed: () => void = () => undefined;
+    const closing = new Promise<void>((resolve) => (closed = resolve));
+    const subscriber: HubSubscriber = {
+      jobId: this.jobId,
+      seq: () => this.sequence.seq,
+      accessToken: this.context.credentials.accessToken,
+      onEvent: (event, negotiated) => {
+        delivered = true;
+        transport = negotiated;
+        this.receive(event, negotiated);
+      },
+      onClosed: () => closed(),
+    };
+    const share = this.context.hubShare(forced);
     const stopped = new Promise<void>((resolve) => this.stop.signal.addEventListener('abort', () => resolve(), { once: true }));
-    const starting = connection.start();
-    // A start that fails after this follower stopped has nobody to tell.
-    starting.catch(() => undefined);
-    await Promise.race([starting, stopped]);
-    const stopSafetyPoll = this.safetyPoll(selected);
     try {
-      await Promise.race([closed, stopped]);
+      const attaching = share.attach(subscriber);
+      // An attach that fails after this follower stopped has nobody to tell.
+      attaching.catch(() => undefined);
+      await Promise.race([attaching, stopped]);
+      const stopSafetyPoll = this.safetyPoll(transport);
+      try {
+        await Promise.race([closing, stopped]);
+      } finally {
+        stopSafetyPoll();
+      }
     } finally {
-      stopSafetyPoll();
-      await connection.stop().catch(() => undefined);
+      share.detach(subscriber);
     }
     return delivered;
   }

@@ -1,6 +1,14 @@
 export { DownloadsClient } from './client.js';
 export type { DownloadsClientOptions, InitiateOptions, JobOptions, JobResult, SubscribeOptions } from './client.js';
-export type { FollowOptions, FollowTimings, HubOptions, TransportChoice } from './follow.js';
+export type { FollowOptions, FollowTimings, TransportChoice } from './follow.js';
+export { parseHubTransport } from './hub.js';
+export type { HubLike, HubMethod, HubOptions, HubTransportName } from './hub.js';
+export { DownloadTracker } from './tracker.js';
+export type { ConnectionMode, HubChoice, TrackerOptions, TrackerSnapshot } from './tracker.js';
+export { estimateEtaSeconds, isEnded, isFollowed, jobActions } from './trackedJob.js';
+export type { JobAction, JobActions, TrackedJob } from './trackedJob.js';
+export { DEFAULT_STORAGE_KEY } from './storage.js';
+export type { StorageLike } from './storage.js';
 export { ApiError } from './http.js';
 export type { FetchLike } from './http.js';
 export { initialJobState, applyEvent } from './jobState.js';

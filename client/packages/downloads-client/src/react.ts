@@ -3,7 +3,8 @@ import { createContext, createElement, useCallback, useContext, useEffect, useMe
 import { DownloadsClient, type InitiateOptions } from './client.js';
 import type { TransportChoice } from './follow.js';
 import type { JobState, TransportName } from './jobState.js';
-import { DownloadTracker, perFrame, type TrackedJob, type TrackerOptions } from './tracker.js';
+import { DownloadTracker, perFrame, type ConnectionMode, type TrackerOptions } from './tracker.js';
+import type { TrackedJob } from './trackedJob.js';
 import type { FileResult, InitiateResponse, JobStatusValue } from './types.js';
 
 const ClientContext = createContext<DownloadsClient | null>(null);
@@ -142,26 +143,36 @@ export function useDownload(fileIds: readonly number[], options: UseDownloadOpti
 export interface UseDownloads {
   /** Newest first; each with its live state. */
   jobs: readonly TrackedJob[];
+  /** How updates reach the page (see ConnectionMode). */
+  mode: ConnectionMode;
+  /** A hub transport, `Polling`, or null while connecting. */
+  transport: TransportName | null;
   start(fileIds: readonly number[], options?: InitiateOptions): Promise<InitiateResponse>;
   cancel(jobId: string): Promise<void>;
   pause(jobId: string): Promise<void>;
   resume(jobId: string): Promise<void>;
-  retry(jobId: string, fileIds?: readonly number[]): Promise<InitiateResponse>;
+  /** A new job of the failed files; null when refused (the ended job's actionError says why). */
+  retry(jobId: string, fileIds?: readonly number[]): Promise<InitiateResponse | null>;
   dismiss(jobId: string): void;
   /** Follows a job a back end started and handed over (id and access token); kept like the others. */
   adopt(jobId: string, accessToken?: string): void;
 }
 
-/** Many jobs, kept in localStorage: after a reload the page follows them again. */
-export function useDownloads(options: TrackerOptions & { client?: DownloadsClient } = {}): UseDownloads {
+export type UseDownloadsOptions = TrackerOptions & { client?: DownloadsClient };
+
+/**
+ * Many jobs on one hub connection, kept in localStorage: after a reload the page follows them again. The options
+ * are read once (the first render's), as a page has one list of jobs.
+ */
+export function useDownloads(options: UseDownloadsOptions = {}): UseDownloads {
   const contextClient = useDownloadsClient();
   const client = options.client ?? contextClient;
-  const { storage, storageKey, schedule } = options;
-  const tracker = useMemo(() => new DownloadTracker(client, { storage, storageKey, schedule }), [client, storage, storageKey, schedule]);
-  const jobs = useSyncExternalStore(tracker.subscribe, tracker.getSnapshot, tracker.getSnapshot);
-  return useMemo(
+  const first = useRef(options);
+  const tracker = useMemo(() => new DownloadTracker(client, first.current), [client]);
+  const { jobs, mode, transport } = useSyncExternalStore(tracker.subscribe, tracker.getSnapshot, tracker.getSnapshot);
+  // The actions keep their identity from one update to the next: components given only them need not re-render.
+  const actions = useMemo<Omit<UseDownloads, 'jobs' | 'mode' | 'transport'>>(
     () => ({
-      jobs,
       start: (fileIds, initiateOptions) => tracker.start(fileIds, initiateOptions),
       cancel: (jobId) => tracker.cancel(jobId),
       pause: (jobId) => tracker.pause(jobId),
@@ -170,13 +181,16 @@ export function useDownloads(options: TrackerOptions & { client?: DownloadsClien
       dismiss: (jobId) => tracker.dismiss(jobId),
       adopt: (jobId, accessToken) => tracker.adopt(jobId, accessToken),
     }),
-    [jobs, tracker],
+    [tracker],
   );
+  return useMemo(() => ({ jobs, mode, transport, ...actions }), [jobs, mode, transport, actions]);
 }
 
 function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
 }
 
-export type { TrackedJob, TrackerOptions } from './tracker.js';
+export type { ConnectionMode, HubChoice, TrackerOptions, TrackerSnapshot } from './tracker.js';
 export { DownloadTracker } from './tracker.js';
+export { estimateEtaSeconds, isEnded, isFollowed, jobActions } from './trackedJob.js';
+export type { JobActions, JobAction, TrackedJob } from './trackedJob.js';

@@ -2,8 +2,8 @@
 // and the contract's rules hold when the network loses or cuts things.
 import { describe, expect, it } from 'vitest';
 import { ApiError, DownloadsClient, type JobEvent, type JobState, type TransportName } from '../src';
-import { cutsHubAfter, cutsStreamAfter, dropsHubUpdate, dropsStreamEvent } from './network';
-import { collect, existingFiles, expectWhole, hubBlockedServiceUrl, serviceUrl } from './service';
+import { countsSockets, cutsHubAfter, cutsStreamAfter, dropsHubUpdate, dropsStreamEvent } from './network';
+import { collect, existingFiles, expectWhole, hubBlockedServiceUrl, redisApiUrls, serviceUrl } from './service';
 
 const fast = { pollIntervalMs: 200, gapHoldMs: 300, reconnectDelaysMs: [200, 500] };
 
@@ -45,12 +45,31 @@ describe('follow, over each transport, to the end', () => {
     expect(last.results?.every((r) => r.status === 'completed' && r.download_url)).toBe(true);
   });
 
+  it.each(transports)('%s, Redis: started on one API node, followed on the other', async (transport) => {
+    const [a, b] = redisApiUrls();
+    const job = await client({ baseUrl: a }).initiate(existingFiles(4));
+    const { events, states } = await followed(client({ baseUrl: b }), job.job_id, transport);
+    expectWhole(events);
+    expect(new Set(states.map((s) => s.transport))).toEqual(new Set([transport]));
+    expect(events.at(-1)!.results?.every((r) => r.status === 'completed' && r.download_url)).toBe(true);
+  });
+
   it('negotiates WebSockets first', async () => {
     const downloads = client();
     const job = await downloads.initiate(existingFiles(2));
     const { states } = await followed(downloads, job.job_id);
     expect(states.at(-1)!.status).toBe('completed');
     expect(new Set(states.map((s) => s.transport))).toEqual(new Set(['WebSockets']));
+  });
+
+  it('follows many jobs on one hub connection', async () => {
+    const sockets = countsSockets();
+    const downloads = client({ hubOptions: { WebSocket: sockets.WebSocket } });
+    const jobs = await Promise.all([3, 4, 5].map((count) => downloads.initiate(existingFiles(count))));
+    const followed = await Promise.all(jobs.map((job) => collect(downloads.follow(job.job_id, { transport: 'WebSockets' }))));
+    for (const events of followed) expectWhole(events);
+    expect(followed.map((events) => events.at(-1)!.results?.length)).toEqual([3, 4, 5]);
+    expect(sockets.opened()).toBe(1);
   });
 
   it('ends at once on a job that already ended', async () => {

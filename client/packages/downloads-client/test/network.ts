@@ -1,7 +1,7 @@
 // A lossy network between the client and the real service: streams cut mid-job, events lost on the way.
 // The service is untouched; only what reaches the client changes.
 import WebSocket from 'ws';
-import type { FetchLike } from '../src';
+import type { FetchLike, JobEvent } from '../src';
 
 const SEPARATOR = '\x1e';
 
@@ -15,6 +15,18 @@ function editsHubFrames(edit: (messages: string[], socket: WebSocket) => string[
       return kept ? super.emit(event, typeof args[0] === 'string' ? kept : Buffer.from(kept), ...args.slice(1)) : false;
     }
   };
+}
+
+/** A WebSocket that counts the connections opened with it. */
+export function countsSockets(): { WebSocket: typeof WebSocket; opened: () => number } {
+  let opened = 0;
+  const Counting = class extends WebSocket {
+    constructor(address: string, protocols?: string | string[], options?: WebSocket.ClientOptions) {
+      super(address, protocols, options);
+      opened++;
+    }
+  };
+  return { WebSocket: Counting as unknown as typeof WebSocket, opened: () => opened };
 }
 
 /** A WebSocket (for SignalR's `WebSocket` option) that loses the `index`-th `update` message (0: the snapshot). */
@@ -37,6 +49,34 @@ export function cutsHubAfter(count: number): { WebSocket: typeof WebSocket; cuts
     return messages;
   });
   return { WebSocket: socket, cuts: () => cuts };
+}
+
+export interface HubTap {
+  WebSocket: typeof WebSocket;
+  /** Every `update` that reached the client, in order. */
+  updates: JobEvent[];
+  cuts: () => number;
+  /** How many updates had arrived when the connection was cut. */
+  cutAt: () => number;
+}
+
+/** A WebSocket that records every `update` it hands to SignalR, and cuts its first connection after `cutAfter` of them. */
+export function tapsHub(cutAfter = Number.POSITIVE_INFINITY): HubTap {
+  const updates: JobEvent[] = [];
+  let cuts = 0;
+  let cutAt = 0;
+  const socket = editsHubFrames((messages, ws) => {
+    for (const message of messages) {
+      if (message.includes('"target":"update"')) updates.push((JSON.parse(message) as { arguments: JobEvent[] }).arguments[0]);
+    }
+    if (cuts === 0 && updates.length >= cutAfter) {
+      cuts++;
+      cutAt = updates.length;
+      ws.terminate();
+    }
+    return messages;
+  });
+  return { WebSocket: socket, updates, cuts: () => cuts, cutAt: () => cutAt };
 }
 
 export interface EventStreamTap {

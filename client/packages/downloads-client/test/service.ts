@@ -16,6 +16,13 @@ export const serviceUrl = (): string => required('DOWNLOADS_URL');
 /** The same service whose hub paths (/ws) answer 503, as behind a proxy that does not route them. */
 export const hubBlockedServiceUrl = (): string => required('DOWNLOADS_HUB_BLOCKED_URL');
 
+/** Two API nodes of one Redis deployment (a worker beside them runs the jobs): a job started on one is followed on the other. */
+export function redisApiUrls(): [string, string] {
+  const urls = required('DOWNLOADS_REDIS_API_URLS').split(/\s+/).filter(Boolean);
+  if (urls.length !== 2) throw new Error(`DOWNLOADS_REDIS_API_URLS should name two API nodes, not: ${urls.join(' ')}`);
+  return [urls[0], urls[1]];
+}
+
 /** File ids that exist in the synthetic storage (id % 7 == 0). */
 export function existingFiles(count: number): number[] {
   return Array.from({ length: count }, (_, i) => 70_000 + 7 * i);

@@ -1,6 +1,6 @@
-// Test doubles: an in-memory Storage, a fake download service behind `fetch`, and a fake hub.
-import type { HubLike, HubMethod, TransportName } from '../hub';
-import type { FileResult, JobEvent, JobStatusValue, StatusDocument } from '../types';
+// Test doubles for the tracker's unit tests: an in-memory Storage, a fake download service behind `fetch`, and a
+// fake hub. (The rest of the package's tests run against the real service.)
+import type { FileResult, HubLike, HubMethod, HubTransportName, JobEvent, JobStatusValue, StatusDocument } from '../src';
 
 export const JOB_A = '3f0c2a6e-1b2c-4d5e-8f90-a1b2c3d4e5f6';
 export const JOB_B = '7a1d9e0c-2b3c-4d5e-9f01-b2c3d4e5f6a7';
@@ -18,8 +18,12 @@ export class MemoryStorage {
   }
 }
 
+export function file(file_id: number, status: FileResult['status'], extra: Partial<FileResult> = {}): FileResult {
+  return { file_id, status, download_url: null, size: null, sha256: null, attempts: 0, error_code: null, error: null, ...extra };
+}
+
 export function files(ids: number[], status: FileResult['status'] = 'pending'): FileResult[] {
-  return ids.map((file_id) => ({ file_id, status, download_url: null, size: null, sha256: null, attempts: 0, error_code: null, error: null }));
+  return ids.map((id) => file(id, status));
 }
 
 export function statusDoc(jobId: string, seq: number, status: JobStatusValue, results: FileResult[], extra: Partial<StatusDocument> = {}): StatusDocument {
@@ -122,7 +126,7 @@ export class FakeHub implements HubLike {
   failStart = false;
   startCalls = 0;
   connected = false;
-  transportName: TransportName = 'WebSockets';
+  transportName: HubTransportName = 'WebSockets';
   readonly invocations: [string, string, ...(string | number)[]][] = [];
   /** Answers to Subscribe: the snapshot the server would push. */
   snapshotFor: (jobId: string) => JobEvent | null = () => null;
@@ -170,7 +174,7 @@ export class FakeHub implements HubLike {
   onClose(handler: (e?: Error) => void): void {
     this.closed = handler;
   }
-  transport(): TransportName | null {
+  transport(): HubTransportName | null {
     return this.connected ? this.transportName : null;
   }
 

@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import {
-  applyEvent,
-  applyStatusDocument,
-  createJobState,
-  estimateEtaSeconds,
-  isFollowed,
-  jobActions,
-  markResyncRequested,
-  needsResync,
-  type JobState,
-} from '../jobState';
-import { event, files, JOB_A, statusDoc } from './fakes';
+import { applyDocument as applyStatusDocument, createTrackedJob, estimateEtaSeconds, isFollowed, jobActions, markResyncRequested, receiveEvent as applyEvent, type TrackedJob as JobState } from '../src/trackedJob';
+import { gapExpired } from '../src/sequence';
+import { event, file, files, JOB_A, statusDoc } from './fakes';
 
 const IDS = [70000, 70007, 70014, 70001];
 
 function loaded(seq = 2): JobState {
-  const job = createJobState({ jobId: JOB_A, statusUrl: `/v1/download/status/${JOB_A}`, addedAt: 0 });
+  const job = createTrackedJob(JOB_A, 0);
   return applyStatusDocument(job, statusDoc(JOB_A, seq, 'processing', files(IDS)), 0);
 }
 
@@ -23,13 +14,13 @@ function apply(job: JobState, ...events: Parameters<typeof event>[]): JobState {
   return events.reduce((state, args) => applyEvent(state, event(...args), 0), job);
 }
 
-describe('jobState reducer', () => {
+describe('tracked job state', () => {
   it('applies events in seq order and updates the changed file row only', () => {
     let job = loaded(2);
-    job = applyEvent(job, event(JOB_A, 3, { current_file: 70000, file: { file_id: 70000, status: 'processing', attempts: 1 } }), 10);
+    job = applyEvent(job, event(JOB_A, 3, { current_file: 70000, file: file(70000, 'processing', { attempts: 1 }) }), 10);
     job = applyEvent(
       job,
-      event(JOB_A, 4, { completed: 1, progress_percent: 25, file: { file_id: 70000, status: 'completed', size: 2048, download_url: 'https://x/f', attempts: 1 } }),
+      event(JOB_A, 4, { completed: 1, progress_percent: 25, file: file(70000, 'completed', { size: 2048, download_url: 'https://x/f', attempts: 1 }) }),
       20,
     );
     expect(job.seq).toBe(4);
@@ -58,23 +49,23 @@ describe('jobState reducer', () => {
     job = applyEvent(job, event(JOB_A, 4, { completed: 2, progress_percent: 50 }), 100);
     expect(job.seq).toBe(2);
     expect(job.completed).toBe(0);
-    expect(job.pending.map((e) => e.seq)).toEqual([4]);
-    expect(job.gapSince).toBe(100);
+    expect(job.sequence.held.map((e) => e.seq)).toEqual([4]);
+    expect(job.sequence.gapSince).toBe(100);
 
     job = applyEvent(job, event(JOB_A, 3, { completed: 1, progress_percent: 25 }), 300);
     expect(job.seq).toBe(4);
     expect(job.completed).toBe(2);
-    expect(job.pending).toEqual([]);
-    expect(job.gapSince).toBeNull();
+    expect(job.sequence.held).toEqual([]);
+    expect(job.sequence.gapSince).toBeNull();
   });
 
   it('asks for a re-sync only after the gap stayed open for the hold time', () => {
     let job = applyEvent(loaded(2), event(JOB_A, 5), 1000);
-    expect(needsResync(job, 1999, 1000)).toBe(false);
-    expect(needsResync(job, 2000, 1000)).toBe(true);
+    expect(gapExpired(job.sequence, 1999, 1000)).toBe(false);
+    expect(gapExpired(job.sequence, 2000, 1000)).toBe(true);
     job = markResyncRequested(job, 2000);
-    expect(needsResync(job, 2500, 1000)).toBe(false);
-    expect(needsResync(loaded(2), 99_999, 1000)).toBe(false);
+    expect(gapExpired(job.sequence, 2500, 1000)).toBe(false);
+    expect(gapExpired(loaded(2).sequence, 99_999, 1000)).toBe(false);
   });
 
   it('resolves a gap with a later snapshot, dropping held events it covers', () => {
@@ -86,18 +77,18 @@ describe('jobState reducer', () => {
     // The snapshot (6) covers 4; 7 follows it directly and is applied.
     expect(job.seq).toBe(7);
     expect(job.completed).toBe(3);
-    expect(job.pending).toEqual([]);
-    expect(job.gapSince).toBeNull();
+    expect(job.sequence.held).toEqual([]);
+    expect(job.sequence.gapSince).toBeNull();
     expect(job.results.filter((r) => r.status === 'completed')).toHaveLength(2);
   });
 
   it('lets a snapshot after a reconnect replace the whole state, results included', () => {
-    let job = apply(loaded(2), [JOB_A, 3, { file: { file_id: 70000, status: 'processing', attempts: 1 } }]);
+    let job = apply(loaded(2), [JOB_A, 3, { file: file(70000, 'processing', { attempts: 1 }) }]);
     const results = [
-      { file_id: 70000, status: 'completed' as const, download_url: 'https://x/0', size: 10, sha256: 'a', attempts: 1 },
-      { file_id: 70007, status: 'failed' as const, attempts: 3, error_code: 'not_found', error: 'File not available' },
-      { file_id: 70014, status: 'processing' as const, attempts: 1 },
-      { file_id: 70001, status: 'pending' as const },
+      file(70000, 'completed', { download_url: 'https://x/0', size: 10, sha256: 'a', attempts: 1 }),
+      file(70007, 'failed', { attempts: 3, error_code: 'not_found', error: 'File not available' }),
+      file(70014, 'processing', { attempts: 1 }),
+      file(70001, 'pending'),
     ];
     job = applyEvent(job, event(JOB_A, 9, { type: 'snapshot', status: 'paused', completed: 1, failed: 1, progress_percent: 50, results }), 0);
     expect(job.seq).toBe(9);
@@ -128,7 +119,7 @@ describe('jobState reducer', () => {
     expect(job.seq).toBe(12);
     expect(job.results).toEqual(results);
     expect(isFollowed(job)).toBe(false);
-    expect(needsResync({ ...job, pending: [event(JOB_A, 14)], gapSince: 0 }, 10_000, 1000)).toBe(false);
+    expect(gapExpired({ ...job.sequence, held: [event(JOB_A, 14)], gapSince: 0 }, 10_000, 1000)).toBe(false);
     expect(jobActions(job)).toEqual({ canPause: false, canResume: false, canCancel: false, canDismiss: true, canRetry: false });
   });
 

@@ -1,8 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createApi } from '../api';
-import { DownloadsClient, handoverFromUrl, POLLING_LABEL, transportFromUrl, type DownloadsClientOptions } from '../connection';
-import type { JobState } from '../jobState';
-import { STORAGE_KEY } from '../persistence';
+import { DownloadsClient, DownloadTracker, type TrackedJob, type TrackerOptions } from '../src';
 import { event, FakeHub, FakeServer, files, JOB_A, JOB_B, MemoryStorage, statusDoc } from './fakes';
 
 const IDS = [70000, 70007, 70014, 70001];
@@ -10,18 +7,18 @@ const IDS = [70000, 70007, 70014, 70001];
 let server: FakeServer;
 let storage: MemoryStorage;
 let hub: FakeHub;
-let clients: DownloadsClient[];
+let clients: DownloadTracker[];
+const STORAGE_KEY = 'downloads.test.jobs';
 
-function makeClient(options: Partial<DownloadsClientOptions> = {}): DownloadsClient {
-  const client = new DownloadsClient({
-    api: createApi(server.fetch),
+function makeClient(options: TrackerOptions = {}): DownloadTracker {
+  const rest = new DownloadsClient({ baseUrl: '', fetch: server.fetch });
+  const client = new DownloadTracker(rest, {
     storage,
-    createHub: () => hub,
+    storageKey: STORAGE_KEY,
+    hub: () => hub,
+    schedule: (flush) => flush(),
     random: () => 0.5, // no jitter
-    pollIntervalMs: 2000,
-    safetyPollMs: 0,
-    gapHoldMs: 1000,
-    restartDelaysMs: [1000, 5000],
+    timings: { pollIntervalMs: 2000, safetyPollMs: 0, gapHoldMs: 1000, reconnectDelaysMs: [1000, 5000] },
     ...options,
   });
   clients.push(client);
@@ -29,6 +26,15 @@ function makeClient(options: Partial<DownloadsClientOptions> = {}): DownloadsCli
 }
 
 const flush = () => vi.advanceTimersByTimeAsync(0);
+
+/** An open tracker (over the fake hub) that has started a job of IDS (JOB_A). */
+async function openedWithJob(): Promise<DownloadTracker> {
+  const client = makeClient();
+  client.open();
+  await client.start(IDS);
+  await flush();
+  return client;
+}
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -40,7 +46,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  for (const c of clients) await c.dispose();
+  for (const c of clients) await c.close();
   vi.useRealTimers();
 });
 
@@ -48,12 +54,12 @@ describe('polling fallback', () => {
   it('polls status_url every 2 s while the hub cannot connect, then returns to push', async () => {
     hub.failStart = true;
     const client = makeClient();
-    client.start();
+    client.open();
     await flush();
     expect(client.getSnapshot().mode).toBe('polling');
-    expect(client.getSnapshot().transport).toBe(POLLING_LABEL);
+    expect(client.getSnapshot().transport).toBe('Polling');
 
-    await client.startJob(IDS);
+    await client.start(IDS);
     await flush();
     const afterLoad = server.statusGets(JOB_A);
     expect(afterLoad).toBe(1);
@@ -66,7 +72,7 @@ describe('polling fallback', () => {
     const job = client.getJob(JOB_A)!;
     expect(job.seq).toBe(4);
     expect(job.percent).toBe(25);
-    expect(job.transport).toBe(POLLING_LABEL);
+    expect(job.transport).toBe('Polling');
     expect(hub.startCalls).toBeGreaterThanOrEqual(2); // retried in the background (1 s, then 5 s)
 
     // The hub comes back at the next retry: push again, the job subscribed, polling stopped.
@@ -82,11 +88,11 @@ describe('polling fallback', () => {
 
   it('with the hub off, only polls, and stops polling a job once it has ended', async () => {
     hub.failStart = true;
-    const ended: JobState[] = [];
-    const client = makeClient({ createHub: null, onJobEnded: (j) => ended.push(j) });
-    client.start();
+    const ended: TrackedJob[] = [];
+    const client = makeClient({ hub: 'off', onJobEnded: (j) => ended.push(j) });
+    client.open();
     expect(client.getSnapshot().mode).toBe('off');
-    await client.startJob(IDS);
+    await client.start(IDS);
     await flush();
 
     server.docs.set(JOB_A, statusDoc(JOB_A, 9, 'completed', files(IDS, 'completed'), { expires_at: '2026-11-28T11:00:00Z' }));
@@ -104,10 +110,10 @@ describe('polling fallback', () => {
 
   it('polls while the hub reconnects and re-subscribes every followed job afterwards', async () => {
     const client = makeClient();
-    client.start();
+    client.open();
     await flush();
-    await client.startJob(IDS);
-    await client.startJob([70021]);
+    await client.start(IDS);
+    await client.start([70021]);
     await flush();
     expect(hub.subscribes(JOB_A)).toBe(1);
     expect(hub.subscribes(JOB_B)).toBe(1);
@@ -146,10 +152,7 @@ describe('polling fallback', () => {
 
 describe('gaps over the hub', () => {
   it('re-subscribes for a snapshot when a gap stays open for a second', async () => {
-    const client = makeClient();
-    client.start();
-    await client.startJob(IDS);
-    await flush();
+    const client = await openedWithJob();
     hub.push(event(JOB_A, 2, { type: 'snapshot', results: files(IDS) }));
     hub.push(event(JOB_A, 4, { completed: 2, progress_percent: 50 }));
     expect(client.getJob(JOB_A)!.seq).toBe(2);
@@ -163,15 +166,12 @@ describe('gaps over the hub', () => {
     const job = client.getJob(JOB_A)!;
     expect(job.seq).toBe(5);
     expect(job.completed).toBe(3);
-    expect(job.pending).toEqual([]);
+    expect(job.sequence.held).toEqual([]);
     expect(job.transport).toBe('WebSockets');
   });
 
   it('does not re-sync when the missing event arrives in time', async () => {
-    const client = makeClient();
-    client.start();
-    await client.startJob(IDS);
-    await flush();
+    const client = await openedWithJob();
     const gets = server.statusGets(JOB_A);
     hub.push(event(JOB_A, 2, { type: 'snapshot', results: files(IDS) }));
     hub.push(event(JOB_A, 4, { completed: 2 }));
@@ -188,9 +188,9 @@ describe('gaps over the hub', () => {
 describe('replay on reconnect', () => {
   it('resumes each job after the seq it has when the hub reconnects, and applies the replayed events', async () => {
     const client = makeClient();
-    client.start();
+    client.open();
     await flush();
-    await client.startJob(IDS);
+    await client.start(IDS);
     await flush();
     expect(hub.invocations).toContainEqual(['Subscribe', JOB_A]);
     hub.push(event(JOB_A, 2, { type: 'snapshot', results: files(IDS) }));
@@ -205,17 +205,14 @@ describe('replay on reconnect', () => {
     const job = client.getJob(JOB_A)!;
     expect(job.seq).toBe(5);
     expect(job.completed).toBe(3);
-    expect(job.pending).toEqual([]);
+    expect(job.sequence.held).toEqual([]);
     await vi.advanceTimersByTimeAsync(5000);
     expect(server.statusGets(JOB_A)).toBe(gets);
     expect(hub.subscribes(JOB_A)).toBe(2);
   });
 
   it('asks the hub for the missing events when a gap stays open', async () => {
-    const client = makeClient();
-    client.start();
-    await client.startJob(IDS);
-    await flush();
+    const client = await openedWithJob();
     hub.push(event(JOB_A, 2, { type: 'snapshot', results: files(IDS) }));
     hub.push(event(JOB_A, 4, { completed: 2, progress_percent: 50 }));
     hub.replayFor = (id) => [event(id, 3, { completed: 1, progress_percent: 25 }), event(id, 4, { completed: 2, progress_percent: 50 })];
@@ -227,23 +224,23 @@ describe('replay on reconnect', () => {
     const job = client.getJob(JOB_A)!;
     expect(job.seq).toBe(4);
     expect(job.completed).toBe(2);
-    expect(job.pending).toEqual([]);
+    expect(job.sequence.held).toEqual([]);
   });
 });
 
 describe('persistence', () => {
-  it('remembers started jobs, and a new page picks them up from status_url', async () => {
+  it('remembers started jobs, and a new page picks them up from the status document', async () => {
     const first = makeClient();
-    first.start();
-    await first.startJob(IDS);
-    const stored = JSON.parse(storage.getItem(STORAGE_KEY)!) as { job_id: string; status_url: string }[];
+    first.open();
+    await first.start(IDS);
+    const stored = JSON.parse(storage.getItem(STORAGE_KEY)!) as { job_id: string }[];
     expect(stored).toHaveLength(1);
-    expect(stored[0]).toMatchObject({ job_id: JOB_A, status_url: `/v1/download/status/${JOB_A}` });
-    await first.dispose();
+    expect(stored[0]).toMatchObject({ job_id: JOB_A });
+    await first.close();
 
     server.docs.set(JOB_A, statusDoc(JOB_A, 6, 'processing', [...files([70000, 70007], 'completed'), ...files([70014, 70001])]));
     const second = makeClient();
-    second.start();
+    second.open();
     await flush();
     const job = second.getJob(JOB_A)!;
     expect(job.seq).toBe(6);
@@ -252,10 +249,7 @@ describe('persistence', () => {
   });
 
   it('removes a dismissed job and follows the list other tabs write', async () => {
-    const client = makeClient();
-    client.start();
-    await client.startJob(IDS);
-    await flush();
+    const client = await openedWithJob();
     hub.push(event(JOB_A, 2, { type: 'cancelled', status: 'cancelled', results: files(IDS, 'skipped') }));
     client.dismiss(JOB_A);
     expect(client.getSnapshot().jobs).toEqual([]);
@@ -275,12 +269,12 @@ describe('persistence', () => {
 
   it('marks a remembered job the server no longer knows as lost', async () => {
     storage.setItem(STORAGE_KEY, JSON.stringify([JOB_A]));
-    const client = makeClient({ createHub: null });
-    client.start();
+    const client = makeClient({ hub: 'off' });
+    client.open();
     await flush();
     const job = client.getJob(JOB_A)!;
     expect(job.lost).toBe(true);
-    expect(job.error).toMatch(/no longer exists/);
+    expect(job.error?.message).toMatch(/no longer exists/);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(server.statusGets(JOB_A)).toBe(1);
   });
@@ -288,27 +282,18 @@ describe('persistence', () => {
 
 describe('actions', () => {
   it('applies the status document of a cancel and shows a 409 on the card', async () => {
-    const client = makeClient({ createHub: null });
-    client.start();
-    await client.startJob(IDS);
+    const client = makeClient({ hub: 'off' });
+    client.open();
+    await client.start(IDS);
     await client.cancel(JOB_A);
     expect(client.getJob(JOB_A)!.status).toBe('cancelled');
     expect(client.getJob(JOB_A)!.results.every((r) => r.status === 'skipped')).toBe(true);
 
-    await client.startJob([70021]);
+    await client.start([70021]);
     server.docs.set(JOB_B, statusDoc(JOB_B, 5, 'completed', files([70021], 'completed')));
     await client.cancel(JOB_B);
-    expect(client.getJob(JOB_B)!.error).toBe('The job is completed.');
+    expect(client.getJob(JOB_B)!.actionError?.message).toBe('The job is completed.');
     expect(client.getJob(JOB_B)!.busy).toBeNull();
-  });
-});
-
-describe('transportFromUrl', () => {
-  it('reads the test hooks from the query string', () => {
-    expect(transportFromUrl('?transport=ServerSentEvents')).toEqual({ transport: 'ServerSentEvents', hubOff: false });
-    expect(transportFromUrl('?transport=longpolling')).toEqual({ transport: 'LongPolling', hubOff: false });
-    expect(transportFromUrl('?hub=off')).toEqual({ transport: null, hubOff: true });
-    expect(transportFromUrl('?transport=carrier-pigeon')).toEqual({ transport: null, hubOff: false });
   });
 });
 
@@ -316,10 +301,10 @@ describe('job access tokens', () => {
   it('keeps the token with the job it remembers and sends it with subscriptions and actions', async () => {
     server.accessTokens = true;
     const client = makeClient();
-    client.start();
+    client.open();
     await flush();
 
-    await client.startJob(IDS);
+    await client.start(IDS);
     await flush();
     const token = `jat_${JOB_A.slice(0, 8)}`;
     expect(client.connectionAccessToken()).toBe(token);
@@ -333,24 +318,31 @@ describe('job access tokens', () => {
 });
 
 describe('a job handed over by a back end', () => {
-  it('reads the job id and token from the fragment only', () => {
-    expect(handoverFromUrl(`#job=${JOB_A.toUpperCase()}&access_token=jat_x-y`)).toEqual({ jobId: JOB_A, accessToken: 'jat_x-y' });
-    expect(handoverFromUrl(`#job=${JOB_A}`)).toEqual({ jobId: JOB_A, accessToken: null });
-    expect(handoverFromUrl('#job=not-a-job&access_token=jat_x')).toBeNull();
-    expect(handoverFromUrl('')).toBeNull();
-  });
-
   it('is followed with its token, which it keeps for the next page load', async () => {
     server.docs.set(JOB_A, statusDoc(JOB_A, 2, 'processing', files(IDS)));
     const client = makeClient();
 
     client.adopt(JOB_A, 'jat_handed');
-    client.start();
+    client.open();
     await flush();
 
     expect(server.requests.some((r) => r.method === 'GET' && r.url === `/v1/download/status/${JOB_A}?access_token=jat_handed`)).toBe(true);
     expect(client.connectionAccessToken()).toBe('jat_handed');
     expect(hub.invocations.some(([method, id, ...args]) => method.endsWith('WithToken') && id === JOB_A && args.includes('jat_handed'))).toBe(true);
     expect(JSON.parse(storage.getItem(STORAGE_KEY)!)[0]).toMatchObject({ job_id: JOB_A, access_token: 'jat_handed' });
+  });
+
+  it('is followed at once when the tracker is open', async () => {
+    server.docs.set(JOB_B, statusDoc(JOB_B, 3, 'processing', files([70021])));
+    const client = makeClient();
+    client.open();
+    await flush();
+
+    client.adopt(JOB_B.toUpperCase(), 'jat_b');
+    await flush();
+
+    expect(client.getJob(JOB_B)!.seq).toBe(3);
+    expect(hub.invocations).toContainEqual(['SubscribeWithToken', JOB_B, 'jat_b']);
+    expect(() => client.adopt('not-a-job')).toThrow(TypeError);
   });
 });
