@@ -51,7 +51,8 @@ public interface IJobStore
 
     /// <summary>
     /// Up to <paramref name="count"/> ready jobs in fair order: round-robin across clients (<see cref="JobHeader.Client"/>),
-    /// then across each client's jobs. A job may come more than once (fewer jobs than picks); the ring moves on.
+    /// then across each client's jobs, each job once: the first job to come round again ends the round (so a lone
+    /// 1000-file job costs one short script per refill, not one pick per free slot). The ring moves on.
     /// </summary>
     Task<IReadOnlyList<Guid>> NextReadyAsync(int count, CancellationToken cancellationToken);
 

@@ -48,16 +48,24 @@ internal sealed class ReadyRing
         }
     }
 
-    /// <summary>Up to <paramref name="count"/> picks in fair order; a job may come more than once.</summary>
+    /// <summary>
+    /// Up to <paramref name="count"/> jobs in fair order, each once: the first job to come round again ends the
+    /// round and keeps its turn, so it leads the next one.
+    /// </summary>
     public IReadOnlyList<Guid> Next(int count)
     {
         lock (_gate)
         {
-            var picks = new List<Guid>(Math.Min(count, _byJob.Count * 4));
+            var picks = new List<Guid>(Math.Min(count, _byJob.Count));
             for (var i = 0; i < count && _clients.First is { } client; i++)
             {
-                Rotate(_clients, client);
                 var job = client.Value.Jobs.First!;
+                if (picks.Contains(job.Value))
+                {
+                    break;
+                }
+
+                Rotate(_clients, client);
                 Rotate(client.Value.Jobs, job);
                 picks.Add(job.Value);
             }

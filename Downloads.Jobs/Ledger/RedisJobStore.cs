@@ -87,15 +87,24 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
         return {current, redis.call('LRANGE', KEYS[2], -missing, -1)}
         """;
 
-    // KEYS: ring of clients. ARGV: picks, prefix of the clients' rings. Each pick rotates the ring of clients, then
-    // the picked client's ring of jobs.
+    // KEYS: ring of clients. ARGV: most picks, prefix of the clients' rings. Each pick rotates the ring of clients,
+    // then the picked client's ring of jobs; the first job to come round again ends the round, and its turn is
+    // given back (both rotations undone), so it leads the next round.
     private const string NextReadyScript = """
-        local picks = {}
+        local picks, seen = {}, {}
         for i = 1, tonumber(ARGV[1]) do
           local client = redis.call('LMOVE', KEYS[1], KEYS[1], 'LEFT', 'RIGHT')
           if not client then break end
-          local job = redis.call('LMOVE', ARGV[2] .. client, ARGV[2] .. client, 'LEFT', 'RIGHT')
-          if job then picks[#picks + 1] = job end
+          local ring = ARGV[2] .. client
+          local job = redis.call('LMOVE', ring, ring, 'LEFT', 'RIGHT')
+          if not job then break end
+          if seen[job] then
+            redis.call('LMOVE', ring, ring, 'RIGHT', 'LEFT')
+            redis.call('LMOVE', KEYS[1], KEYS[1], 'RIGHT', 'LEFT')
+            break
+          end
+          seen[job] = true
+          picks[#picks + 1] = job
         end
         return picks
         """;

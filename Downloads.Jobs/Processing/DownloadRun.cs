@@ -236,9 +236,6 @@ public sealed partial class DownloadRun(
     /// </summary>
     private sealed class RunSlice(DownloadRun run, IReadOnlyList<Guid> jobIds, string owner, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
-        // Picks beyond the free slots, so that jobs with no room now (at their parallelism) are passed over.
-        private const int ExtraPicks = 8;
-
         private readonly Dictionary<Task<JobHeader?>, (Guid JobId, DownloadFile File)> _inFlight = [];
 
         // The jobs this delivery has seen, with the latest header of each, and those its lease lists.
@@ -310,18 +307,23 @@ public sealed partial class DownloadRun(
                 return;
             }
 
-            var picks = Tally(await run.Ledger.NextReadyAsync(free + ExtraPicks, cancellationToken));
-            await LeaseAsync([.. picks.Select(p => p.JobId).Where(id => !_leased.Contains(id))]);
+            // One turn per free slot: a job with no room now (at its parallelism) lets its turn go.
+            var picks = await run.Ledger.NextReadyAsync(free, cancellationToken);
+            if (picks.Where(id => !_leased.Contains(id)).ToList() is { Count: > 0 } newJobs)
+            {
+                // Only jobs new to this delivery cost a write; the renewal keeps the lease alive meanwhile.
+                await LeaseAsync(newJobs);
+            }
 
             // A header seen earlier that offers a file is only a hint (the claim decides on the stored job); one that
             // offers none may be stale (another run's files ended since), so that job is read again.
-            await ReadAsync([.. picks.Select(p => p.JobId).Where(id => !_jobs.TryGetValue(id, out var job) || Next(job) is null)]);
+            await ReadAsync([.. picks.Where(id => !_jobs.TryGetValue(id, out var job) || Next(job) is null)]);
             var shares = new List<(Guid JobId, int Share)>();
-            foreach (var (jobId, picked) in picks)
+            foreach (var jobId in picks)
             {
                 if (free > 0 && _jobs.TryGetValue(jobId, out var job) && Next(job) is not null)
                 {
-                    var share = Math.Min(Math.Min(picked, MaxParallel), free);
+                    var share = Math.Min(MaxParallel, free);
                     shares.Add((jobId, share));
                     free -= share;
                 }
@@ -460,26 +462,6 @@ public sealed partial class DownloadRun(
                 LogLeaseLost(run.Logger, ex, owner);
                 await abort.CancelAsync();
             }
-        }
-
-        // The picks in the ring's order, each job once, with how many times it came.
-        private static List<(Guid JobId, int Picked)> Tally(IReadOnlyList<Guid> picks)
-        {
-            var tally = new List<(Guid JobId, int Picked)>();
-            foreach (var jobId in picks)
-            {
-                var at = tally.FindIndex(t => t.JobId == jobId);
-                if (at < 0)
-                {
-                    tally.Add((jobId, 1));
-                }
-                else
-                {
-                    tally[at] = (jobId, tally[at].Picked + 1);
-                }
-            }
-
-            return tally;
         }
     }
 

@@ -22,16 +22,18 @@ public abstract class ReadyRingTests
     private JobLedger Ledger => new(Store, new JobEventPublisher([], NullLogger<JobEventPublisher>.Instance), TimeProvider.System);
 
     [Fact]
-    public async Task Picks_go_round_the_clients_then_round_each_clients_jobs()
+    public async Task Picks_go_round_the_clients_then_round_each_clients_jobs_until_a_job_comes_round_again()
     {
         var a1 = await CreateAsync("a", 1);
         var a2 = await CreateAsync("a", 1);
         var a3 = await CreateAsync("a", 1);
         var b1 = await CreateAsync("b", 1);
 
-        var picks = await Store.NextReadyAsync(6, CancellationToken.None);
+        var first = await Store.NextReadyAsync(6, CancellationToken.None);
+        var second = await Store.NextReadyAsync(6, CancellationToken.None);
 
-        picks.Should().Equal(a1, b1, a2, b1, a3, b1);
+        first.Should().Equal([a1, b1, a2], "b1 would come round again next");
+        second.Should().Equal([b1, a3], "b1 kept its turn and leads the next round, which ends when it comes round again");
     }
 
     [Fact]
@@ -58,7 +60,7 @@ public abstract class ReadyRingTests
         (await Store.AnyReadyAsync(CancellationToken.None)).Should().BeFalse();
 
         await Ledger.UpdateAsync(job, (h, now) => JobTransitions.Resume(h, now), CancellationToken.None);
-        (await Store.NextReadyAsync(2, CancellationToken.None)).Should().Equal(job, job);
+        (await Store.NextReadyAsync(2, CancellationToken.None)).Should().Equal(job);
     }
 
     [Fact]
@@ -69,7 +71,7 @@ public abstract class ReadyRingTests
 
         await Store.DeleteAsync([forgotten], CancellationToken.None);
 
-        (await Store.NextReadyAsync(3, CancellationToken.None)).Should().Equal(kept, kept, kept);
+        (await Store.NextReadyAsync(3, CancellationToken.None)).Should().Equal(kept);
     }
 
     [Fact]
@@ -80,7 +82,7 @@ public abstract class ReadyRingTests
 
         await Store.DropReadyAsync(dropped, CancellationToken.None);
 
-        (await Store.NextReadyAsync(2, CancellationToken.None)).Should().Equal(kept, kept);
+        (await Store.NextReadyAsync(2, CancellationToken.None)).Should().Equal(kept);
     }
 
     private async Task<Guid> CreateAsync(string client, int files)
