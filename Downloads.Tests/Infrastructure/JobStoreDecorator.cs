@@ -5,14 +5,14 @@ namespace Downloads.Tests.Infrastructure;
 
 /// <summary>
 /// The service's own <see cref="IJobStore"/> (whichever the app registered), wrapped so that a test changes what some
-/// of its calls do: <c>around</c> gets the method called and the real call, and returns what the caller sees.
+/// of its calls do: <c>around</c> gets the method called, its arguments and the real call, and returns what the caller sees.
 /// </summary>
 public class JobStoreDecorator : DispatchProxy
 {
     private IJobStore _inner = null!;
-    private Func<MethodInfo, Func<object?>, object?> _around = null!;
+    private Func<MethodInfo, object?[], Func<object?>, object?> _around = null!;
 
-    public static void Decorate(IServiceCollection services, Func<MethodInfo, Func<object?>, object?> around)
+    public static void Decorate(IServiceCollection services, Func<MethodInfo, object?[], Func<object?>, object?> around)
     {
         var registered = services.Last(d => d.ServiceType == typeof(IJobStore));
         services.Remove(registered);
@@ -26,7 +26,7 @@ public class JobStoreDecorator : DispatchProxy
         });
     }
 
-    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) => _around(targetMethod!, () =>
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) => _around(targetMethod!, args ?? [], () =>
     {
         try
         {

@@ -75,7 +75,7 @@ public sealed class EnqueueFailureTests
     public async Task Initiate_answers_503_and_keeps_nothing_when_the_store_write_fails()
     {
         await using var deployment = new RedisDeployment(await RedisServer.Shared);
-        var node = deployment.Node("api", app => app.WithServices(services => JobStoreDecorator.Decorate(services, (method, call) =>
+        var node = deployment.Node("api", app => app.WithServices(services => JobStoreDecorator.Decorate(services, (method, _, call) =>
             method.Name == nameof(IJobStore.CreateManyAsync) ? AnswerLostAsync((Task)call()!) : call())));
         var api = new DownloadsApi(node.CreateApiClient());
 
