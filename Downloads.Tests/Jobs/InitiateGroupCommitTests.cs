@@ -50,10 +50,7 @@ public sealed class InitiateGroupCommitTests : IDisposable
     [Fact]
     public async Task Jobs_stored_while_an_enqueue_is_in_flight_share_the_next_one()
     {
-        var first = NewJob();
-        await _commit.CommitAsync(first).DefaultTimeout();
-        await _client.Entered.Task.DefaultTimeout();
-        Guid[] later = [.. await StoreTwoMoreAsync()];
+        var (first, later) = await StoreWhileTheFirstEnqueueHangsAsync();
 
         _client.Release();
 
@@ -64,10 +61,7 @@ public sealed class InitiateGroupCommitTests : IDisposable
     [Fact]
     public async Task Disposing_still_enqueues_the_run_of_every_job_it_stored()
     {
-        var first = NewJob();
-        await _commit.CommitAsync(first).DefaultTimeout();
-        await _client.Entered.Task.DefaultTimeout();
-        Guid[] later = [.. await StoreTwoMoreAsync()];
+        var (first, later) = await StoreWhileTheFirstEnqueueHangsAsync();
 
         var disposing = Task.Run(_commit.Dispose);
         _client.Release();
@@ -85,13 +79,15 @@ public sealed class InitiateGroupCommitTests : IDisposable
         _services.Dispose();
     }
 
-    // Two separate store writes (each awaited), both while the first run's enqueue hangs.
-    private async Task<IEnumerable<Guid>> StoreTwoMoreAsync()
+    // A first job whose run's enqueue hangs, then two more in separate store writes (each awaited) meanwhile.
+    private async Task<(DownloadJob First, Guid[] Later)> StoreWhileTheFirstEnqueueHangsAsync()
     {
-        var (second, third) = (NewJob(), NewJob());
+        var (first, second, third) = (NewJob(), NewJob(), NewJob());
+        await _commit.CommitAsync(first).DefaultTimeout();
+        await _client.Entered.Task.DefaultTimeout();
         await _commit.CommitAsync(second).DefaultTimeout();
         await _commit.CommitAsync(third).DefaultTimeout();
-        return [second.Id, third.Id];
+        return (first, [second.Id, third.Id]);
     }
 
     private async Task WaitForEnqueuesAsync(int count)

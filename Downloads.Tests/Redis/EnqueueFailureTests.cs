@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using Downloads.Contracts;
 using Downloads.Jobs.Ledger;
@@ -42,19 +41,7 @@ public sealed class EnqueueFailureTests
         var node = deployment.Node("api", app => app.WithServices(services => services.AddSingleton<IBackgroundJobClient, RefusingBackgroundJobClient>()));
         var api = new DownloadsApi(node.CreateApiClient());
         var refused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var factory = node.Services.GetRequiredService<IMeterFactory>();
-        using var listener = new MeterListener
-        {
-            // Read from this host's meter only: other hosts in the process share the meter's name.
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Scope == factory && instrument.Name == "downloads.redis.errors")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        using var listener = HostMeasurements.Listen(node.Services, "downloads.redis.errors", (_, _, tags, _) =>
         {
             foreach (var tag in tags)
             {
@@ -64,7 +51,6 @@ public sealed class EnqueueFailureTests
                 }
             }
         });
-        listener.Start();
 
         await api.InitiateAsync([70000]);
 
