@@ -18,8 +18,11 @@ public interface IJobStore
     /// <summary>The job's header alone: O(1).</summary>
     Task<JobHeader?> GetHeaderAsync(Guid jobId, CancellationToken cancellationToken);
 
-    /// <summary>The header and one file, read together (one round trip): O(1).</summary>
-    Task<JobFileState?> GetFileAsync(Guid jobId, int index, CancellationToken cancellationToken);
+    /// <summary>
+    /// The header and a few files, read together (one round trip): O(files asked). Indices past the job's last file are
+    /// left out; <c>null</c> when the job does not exist.
+    /// </summary>
+    Task<JobFilesState?> GetFilesAsync(Guid jobId, IReadOnlyList<int> indices, CancellationToken cancellationToken);
 
     /// <summary>Stores a new job (seq 1).</summary>
     Task CreateAsync(DownloadJob job, CancellationToken cancellationToken);
@@ -74,8 +77,8 @@ public interface IJobStore
     }
 }
 
-/// <summary>A job's header and one of its files, as read together.</summary>
-public sealed record JobFileState(JobHeader Job, DownloadFile File);
+/// <summary>A job's header and some of its files, as read together.</summary>
+public sealed record JobFilesState(JobHeader Job, IReadOnlyList<DownloadFile> Files);
 
 /// <summary>An <c>Idempotency-Key</c>, the fingerprint of the body it came with, and the job it made.</summary>
 public sealed record IdempotencyBinding(string Key, string Fingerprint, Guid JobId, int TotalFiles);

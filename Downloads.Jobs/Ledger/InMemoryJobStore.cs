@@ -72,16 +72,18 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider, IOptions<Retenti
     public Task<JobHeader?> GetHeaderAsync(Guid jobId, CancellationToken cancellationToken) =>
         Task.FromResult(_jobs.TryGetValue(jobId, out var entry) ? entry.Header : null);
 
-    public Task<JobFileState?> GetFileAsync(Guid jobId, int index, CancellationToken cancellationToken)
+    public Task<JobFilesState?> GetFilesAsync(Guid jobId, IReadOnlyList<int> indices, CancellationToken cancellationToken)
     {
-        if (!_jobs.TryGetValue(jobId, out var entry) || index < 0 || index >= entry.Files.Length)
+        ArgumentNullException.ThrowIfNull(indices);
+        if (!_jobs.TryGetValue(jobId, out var entry))
         {
-            return Task.FromResult<JobFileState?>(null);
+            return Task.FromResult<JobFilesState?>(null);
         }
 
         lock (entry)
         {
-            return Task.FromResult<JobFileState?>(new JobFileState(entry.Header, entry.Files[index]));
+            DownloadFile[] files = [.. indices.Where(i => i >= 0 && i < entry.Files.Length).Select(i => entry.Files[i])];
+            return Task.FromResult<JobFilesState?>(new JobFilesState(entry.Header, files));
         }
     }
 

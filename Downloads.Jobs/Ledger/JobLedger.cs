@@ -18,12 +18,18 @@ public sealed record JobUpdate(JobHeader Job, DownloadFile? File, JobEvent? Even
 /// function, commit if nobody else committed in between (else decide again), then publish the event. So <c>seq</c>
 /// grows by one per recorded change, <c>percent</c> never decreases, and every recorded change is published once
 /// and counted once in the metrics. A change reads and writes O(1) data; only events that carry every file's
-/// result (terminal ones) read the whole job, once.
+/// result (terminal ones) read the whole job, once. Most changes read nothing: they are decided on what this process
+/// last committed or read of the job (<see cref="RecentJobs"/>), and the commit's compare-and-set on seq verifies it.
 /// </summary>
 public sealed class JobLedger(IJobStore store, JobEventPublisher publisher, TimeProvider timeProvider, DownloadsMetrics? metrics = null)
 {
+    // Files a read fetches: the one to change and the next ones, which claims (in index order) want next.
+    private const int ReadAhead = 8;
+
     // Changes of one job in one process are serialized, so they commit without retries and publish in seq order.
     private readonly StripedAsyncLock _locks = new(256);
+
+    private readonly RecentJobs _recent = new(capacity: 4096);
 
     public TimeProvider Time => timeProvider;
 
@@ -47,16 +53,24 @@ public sealed class JobLedger(IJobStore store, JobEventPublisher publisher, Time
     public Task<JobUpdate?> UpdateAsync(Guid jobId, Func<JobHeader, DateTimeOffset, JobChange?> decide, CancellationToken cancellationToken) =>
         UpdateCoreAsync(
             jobId,
+            () => _recent.Header(jobId) is { } header ? new Read(header, null, null) : null,
             async () => await store.GetHeaderAsync(jobId, cancellationToken) is { } header ? new Read(header, null, null) : null,
             (read, now) => decide(read.Header, now),
             cancellationToken);
 
-    /// <summary>A change of one file (claim, tick, outcome): reads and writes that file and the header only.</summary>
+    /// <summary>
+    /// A change of one file (claim, tick, outcome): reads and writes that file and the header only. A read also
+    /// fetches the next few files, which the next claims of the job are likely to want.
+    /// </summary>
     public Task<JobUpdate?> UpdateFileAsync(
         Guid jobId, int index, Func<JobHeader, DownloadFile, DateTimeOffset, JobChange?> decide, CancellationToken cancellationToken) =>
         UpdateCoreAsync(
             jobId,
-            async () => await store.GetFileAsync(jobId, index, cancellationToken) is { } state ? new Read(state.Job, state.File, null) : null,
+            () => _recent.File(jobId, index) is var (header, file) ? new Read(header, file, null) : null,
+            async () => await store.GetFilesAsync(jobId, [.. Enumerable.Range(index, ReadAhead)], cancellationToken) is { } state
+                && state.Files.FirstOrDefault(f => f.Index == index) is { } file
+                ? new Read(state.Job, file, null, state.Files)
+                : null,
             (read, now) => decide(read.Header, read.File!, now),
             cancellationToken);
 
@@ -64,24 +78,43 @@ public sealed class JobLedger(IJobStore store, JobEventPublisher publisher, Time
     public Task<JobUpdate?> UpdateWholeAsync(Guid jobId, Func<DownloadJob, DateTimeOffset, JobChange?> decide, CancellationToken cancellationToken) =>
         UpdateCoreAsync(
             jobId,
-            async () => await store.GetAsync(jobId, cancellationToken) is { } job ? new Read(job.Header, null, job) : null,
+            () => null,
+            async () => await store.GetAsync(jobId, cancellationToken) is { } job ? new Read(job.Header, null, job, []) : null,
             (read, now) => decide(read.Whole!, now),
             cancellationToken);
 
+    // Decides first on what this process last saw of the job, if anything (recalled), which saves a read: the commit's
+    // compare-and-set verifies that guess. A guess that fails to commit, or on which nothing is to be done, is dropped
+    // and the decision made again on the stored job, so every answer was either committed or read.
     private async Task<JobUpdate?> UpdateCoreAsync(
-        Guid jobId, Func<Task<Read?>> read, Func<Read, DateTimeOffset, JobChange?> decide, CancellationToken cancellationToken)
+        Guid jobId, Func<Read?> recall, Func<Task<Read?>> read, Func<Read, DateTimeOffset, JobChange?> decide, CancellationToken cancellationToken)
     {
         using var _ = await _locks.AcquireAsync(jobId, cancellationToken);
+        var current = recall();
+        var guessed = current is not null;
         while (true)
         {
-            if (await read() is not { } current)
+            if (current is null)
             {
-                return null;
+                if (await read() is not { } stored)
+                {
+                    _recent.Forget(jobId);
+                    return null;
+                }
+
+                _recent.Read(stored.Header, stored.Fetched);
+                current = stored;
             }
 
             var now = timeProvider.GetUtcNow();
             if (decide(current, now) is not { } change)
             {
+                if (guessed)
+                {
+                    (current, guessed) = (null, false);
+                    continue;
+                }
+
                 return new JobUpdate(current.Header, current.File, null);
             }
 
@@ -94,10 +127,15 @@ public sealed class JobLedger(IJobStore store, JobEventPublisher publisher, Time
             var jobEvent = JobDocuments.ToEvent(next, change.Type, change.File, results);
             if (await store.TryCommitAsync(next, written, jobEvent, cancellationToken))
             {
+                _recent.Committed(next, written);
                 metrics?.ChangeCommitted(current.Header, next, current.File, change.File, now);
                 await publisher.PublishAsync(jobEvent, cancellationToken);
                 return new JobUpdate(next, change.File, jobEvent);
             }
+
+            // Another writer came first: decide again on the job as it now stands.
+            _recent.Forget(jobId);
+            (current, guessed) = (null, false);
         }
     }
 
@@ -121,5 +159,9 @@ public sealed class JobLedger(IJobStore store, JobEventPublisher publisher, Time
         return JobDocuments.ToResults(whole with { Files = files.ToImmutable() });
     }
 
-    private sealed record Read(JobHeader Header, DownloadFile? File, DownloadJob? Whole);
+    // What a decision is made on; Fetched is every file the read brought, kept for the next changes.
+    private sealed record Read(JobHeader Header, DownloadFile? File, DownloadJob? Whole, IReadOnlyList<DownloadFile>? Fetched = null)
+    {
+        public IReadOnlyList<DownloadFile> Fetched { get; } = Fetched ?? (File is null ? [] : [File]);
+    }
 }

@@ -152,12 +152,13 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
         return header.IsNull ? null : Deserialize<JobHeader>(header);
     }, cancellationToken);
 
-    public Task<JobFileState?> GetFileAsync(Guid jobId, int index, CancellationToken cancellationToken) => GuardAsync(async () =>
+    public Task<JobFilesState?> GetFilesAsync(Guid jobId, IReadOnlyList<int> indices, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
-        var values = await Db.HashGetAsync(JobKey(jobId), [HeaderField, FileField(index)]);
-        return values[0].IsNull || values[1].IsNull
+        ArgumentNullException.ThrowIfNull(indices);
+        var values = await Db.HashGetAsync(JobKey(jobId), [HeaderField, .. indices.Select(FileField)]);
+        return values[0].IsNull
             ? null
-            : new JobFileState(Deserialize<JobHeader>(values[0]), Deserialize<DownloadFile>(values[1]));
+            : new JobFilesState(Deserialize<JobHeader>(values[0]), [.. values.Skip(1).Where(v => !v.IsNull).Select(Deserialize<DownloadFile>)]);
     }, cancellationToken);
 
     public Task CreateAsync(DownloadJob job, CancellationToken cancellationToken) => CreateManyAsync([job], cancellationToken);

@@ -51,7 +51,7 @@ public sealed class RedisJobStoreTests : IAsyncLifetime
         var stored = (await _store.GetAsync(job.Id, CancellationToken.None))!;
         stored.Header.Failed.Should().Be(1);
         stored.Files.Should().Equal(job.Files[0], changed, job.Files[2]);
-        (await _store.GetFileAsync(job.Id, 1, CancellationToken.None))!.File.Should().Be(changed);
+        (await _store.GetFilesAsync(job.Id, [1, 3], CancellationToken.None))!.Files.Should().Equal(changed);
     }
 
     [Fact]
@@ -161,6 +161,43 @@ public sealed class RedisJobStoreTests : IAsyncLifetime
         large.Commands.Should().Be(small.Commands, "a change runs the same commands whatever the job's size");
         large.BytesIn.Should().BeLessThan((long)(small.BytesIn * 1.1), "a change sends the header and one file, not the job");
         large.BytesOut.Should().BeLessThan((long)(small.BytesOut * 1.1), "a change reads the header and one file, not the job");
+    }
+
+    [Fact]
+    public async Task A_process_decides_on_what_it_last_committed_and_reads_once_per_eight_files()
+    {
+        await using var redis = await RedisServer.StartPrivateAsync();
+        await using var connection = RedisConnection.Connect(redis.ConnectionString, _options);
+        var store = new RedisJobStore(connection, Options.Create(_options), _retention);
+        await using var admin = await ConnectionMultiplexer.ConnectAsync($"{redis.ConnectionString},allowAdmin=true");
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
+
+        await CostOfTenFilesAsync(server, store, Ledger(store), 100);
+
+        var calls = (await server.InfoAsync("commandstats")).SelectMany(g => g)
+            .ToDictionary(p => p.Key, p => long.Parse(p.Value.Split(',')[0]["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture));
+        calls.GetValueOrDefault("cmdstat_evalsha").Should().Be(20, "one commit per claim and per completion");
+        calls.GetValueOrDefault("cmdstat_hmget").Should().Be(2, "a read brings the file to change and the next seven");
+    }
+
+    [Fact]
+    public async Task A_file_another_process_claimed_is_not_claimed_again_from_what_this_one_read_before()
+    {
+        var job = await CreateAsync([.. Enumerable.Range(0, 10).Select(i => 70000L + i)]);
+        await using var otherRedis = RedisConnection.Connect((await RedisServer.Shared).ConnectionString, _options);
+        var (first, second) = (Ledger(_store), Ledger(new RedisJobStore(otherRedis, Options.Create(_options), _retention)));
+        await first.UpdateAsync(job.Id, (h, now) => JobTransitions.Start(h, now), CancellationToken.None);
+
+        // The first process claims file 0 and so reads files 1-7 as pending; the second then claims file 1.
+        await first.UpdateFileAsync(job.Id, 0, (h, f, now) => JobTransitions.ClaimFile(h, f, "run-a", 4, now), CancellationToken.None);
+        await second.UpdateFileAsync(job.Id, 1, (h, f, now) => JobTransitions.ClaimFile(h, f, "run-b", 4, now), CancellationToken.None);
+        var late = await first.UpdateFileAsync(job.Id, 1, (h, f, now) => JobTransitions.ClaimFile(h, f, "run-a", 4, now), CancellationToken.None);
+
+        late!.Changed.Should().BeFalse("the stored file is run-b's: the first process's guess failed its commit and was read again");
+        late.File!.Status.Should().Be(FileStatus.Processing);
+        var stored = (await _store.GetAsync(job.Id, CancellationToken.None))!;
+        stored.Header.InFlight.Should().ContainSingle(f => f.Index == 1).Which.Owner.Should().Be("run-b");
+        stored.Seq.Should().Be(4, "a start and two claims");
     }
 
     // Claims and completes ten files of a new job of `size` files (the job does not end), measuring what Redis saw.
