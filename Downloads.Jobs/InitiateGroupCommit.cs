@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using Downloads.Jobs.Ledger;
 using Downloads.Jobs.Processing;
-using Downloads.Jobs.Recovery;
 using Downloads.Jobs.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,11 +10,11 @@ namespace Downloads.Jobs;
 /// <summary>
 /// Group commit of new jobs: initiates that arrive while a store write is in flight go together in the next one, which
 /// stores all their jobs in one round trip. A request completes (the API answers 202) once its job is stored: the
-/// same write puts the job in the ready ring, which runs take files from, and the <see cref="RecoverySweeper"/>
-/// enqueues a run whenever the ring holds jobs that no live run serves, so a stored job is never left without one.
-/// The run is enqueued after the answer, off the request path, and coalesced the same way: the jobs stored while an
-/// enqueue is in flight go in the next one (one Hangfire job for all), so there are never more runs than writes. An
-/// enqueue that fails is logged and counted; its jobs wait in the ring for the sweeper
+/// same write puts the job in the ready ring, which runs take files from, and the recovery sweeper
+/// (<c>Recovery/RecoverySweeper</c>) enqueues a run whenever the ring holds jobs that no live run serves, so a stored
+/// job is never left without one. The run is enqueued after the answer, off the request path, and coalesced the same
+/// way: the jobs stored while an enqueue is in flight go in the next one (one Hangfire job for all), so there is at
+/// most one run per write. An enqueue that fails is logged and counted; its jobs wait in the ring for the sweeper
 /// (<c>Downloads:Recovery:SweepInterval</c>). A store write that fails fails every request of its batch (the API
 /// answers 503) and what it may have partly stored is forgotten, so nothing unacknowledged is left to run.
 /// </summary>
