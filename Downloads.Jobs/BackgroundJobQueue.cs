@@ -11,8 +11,8 @@ namespace Downloads.Jobs;
 /// Hangfire's Redis storage calls Redis synchronously, and Redis replies are read on the thread pool: blocking
 /// thread-pool threads on those calls starves the very threads that would complete them. Measured on 2 cores
 /// (bench/README.md): initiate in Redis mode fell from ~560 req/s at 1 connection to ~1 req/s with 2 s timeouts
-/// (503) at 8. Here the blocking calls occupy only these threads; a request still answers only once its job is
-/// enqueued, so nothing acknowledged is lost.
+/// (503) at 8. Here the blocking calls occupy only these threads. Initiates do not wait for them (a stored job is
+/// already in the ready ring, see <see cref="InitiateGroupCommit"/>); a resume still answers only once its run is enqueued.
 /// </summary>
 public sealed class BackgroundJobQueue : IDisposable
 {

@@ -18,8 +18,8 @@ public sealed record InitiateOutcome(Guid JobId, int TotalFiles, bool Replayed, 
 public sealed record RetryOutcome(RetryPlan Plan, InitiateOutcome? Started);
 
 /// <summary>
-/// What the API asks of the pipeline: initiate a job (create it and enqueue its run); cancel, pause and resume it.
-/// Nothing here waits on a file.
+/// What the API asks of the pipeline: initiate a job (store it; its run is enqueued right after); cancel, pause and
+/// resume it. Nothing here waits on a file.
 /// </summary>
 public sealed partial class DownloadJobCommands(
     JobLedger ledger,
@@ -33,8 +33,9 @@ public sealed partial class DownloadJobCommands(
 {
     /// <summary>
     /// Creates the job, owned by <paramref name="apiKeyName"/> (null in open mode) and scheduled fairly among the jobs
-    /// of other clients as <paramref name="client"/>'s (see <see cref="JobHeader.Client"/>), and enqueues its run, together with
-    /// the initiates that arrive meanwhile (<see cref="InitiateGroupCommit"/>). With an <c>Idempotency-Key</c>, the key
+    /// of other clients as <paramref name="client"/>'s (see <see cref="JobHeader.Client"/>), together with the initiates that
+    /// arrive meanwhile (<see cref="InitiateGroupCommit"/>): it returns once the job is stored, which guarantees it a run
+    /// (enqueued right after, off the request path, or by the recovery sweeper). With an <c>Idempotency-Key</c>, the key
     /// is bound first, atomically, so concurrent identical requests create one job; the same key with another body
     /// conflicts. Keys are scoped per API key: two clients never share one. A store that is full refuses the job
     /// (<see cref="JobStoreFullException"/>) after a replay was answered.
@@ -67,7 +68,7 @@ public sealed partial class DownloadJobCommands(
         }
         catch (Exception ex) when (idempotencyKey is not null)
         {
-            // Nothing was acknowledged (the store was full, or the group commit forgot the job): let the client retry with the same key.
+            // Nothing was acknowledged (the store was full, or its write failed and the group commit forgot the job): let the client retry with the same key.
             await ReleaseKeyAsync(jobId, idempotencyKey, ex);
             throw;
         }
@@ -77,8 +78,8 @@ public sealed partial class DownloadJobCommands(
     }
 
     /// <summary>
-    /// A new job of the failed files of an ended job (all, or those listed), with its <c>callback_url</c>; the ended job
-    /// is left as it is. <c>null</c> when there is no such job; a refused plan when the job does not allow it.
+    /// A new job of the failed files of an ended job (all, or those listed), with its <c>callback_url</c>, stored like an
+    /// initiate's (returns once it is stored); the ended job is left as it is. <c>null</c> when there is no such job; a refused plan when the job does not allow it.
     /// </summary>
     public async Task<RetryOutcome?> RetryAsync(
         Guid jobId, IReadOnlyList<long>? fileIds, string publicBaseUrl, string client, CancellationToken cancellationToken)

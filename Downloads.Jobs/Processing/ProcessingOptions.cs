@@ -43,7 +43,7 @@ public sealed class ProcessingOptions : IValidatableObject
     [Range(1, 1024)]
     public int MaxFilesPerRun { get; set; } = 64;
 
-    /// <value>Most initiates stored and enqueued together by one group commit (one write, one run); default 256.</value>
+    /// <value>Most initiates stored together by one group commit (one write), and most jobs one run is enqueued for after it; default 256.</value>
     [Range(1, 4096)]
     public int MaxInitiateBatch { get; set; } = 256;
 

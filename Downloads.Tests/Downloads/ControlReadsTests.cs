@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Reflection;
 using Downloads.Jobs.Ledger;
 using Downloads.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -72,44 +71,17 @@ public sealed class ControlReadsTests
 
         public int Of(Guid jobId) => _counts.GetValueOrDefault(jobId);
 
-        public static void Decorate(IServiceCollection services, WholeJobReads reads)
-        {
-            var registered = services.Last(d => d.ServiceType == typeof(IJobStore));
-            services.Remove(registered);
-            services.AddSingleton(sp =>
+        public static void Decorate(IServiceCollection services, WholeJobReads reads) =>
+            JobStoreDecorator.Decorate(services, (method, args, call) =>
             {
-                var proxy = DispatchProxy.Create<IJobStore, CountingStore>();
-                var counting = (CountingStore)(object)proxy;
-                counting.Inner = (IJobStore)ActivatorUtilities.CreateInstance(sp, registered.ImplementationType!);
-                counting.Reads = reads;
-                return proxy;
+                if (method.Name == nameof(IJobStore.GetAsync))
+                {
+                    reads.Add((Guid)args[0]!);
+                }
+
+                return call();
             });
-        }
 
         internal void Add(Guid jobId) => _counts.AddOrUpdate(jobId, 1, (_, count) => count + 1);
-    }
-
-    public class CountingStore : DispatchProxy
-    {
-        internal IJobStore Inner { get; set; } = null!;
-
-        internal WholeJobReads Reads { get; set; } = null!;
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            if (targetMethod!.Name == nameof(IJobStore.GetAsync))
-            {
-                Reads.Add((Guid)args![0]!);
-            }
-
-            try
-            {
-                return targetMethod.Invoke(Inner, args);
-            }
-            catch (TargetInvocationException ex) when (ex.InnerException is not null)
-            {
-                throw ex.InnerException;
-            }
-        }
     }
 }

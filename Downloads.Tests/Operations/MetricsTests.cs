@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using Downloads.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http.Connections;
@@ -49,25 +48,13 @@ public sealed class MetricsTests : IClassFixture<DownloadsApplication>
     {
         var job = await _api.InitiateAsync([70000]);
         var open = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
-        var factory = _app.Services.GetRequiredService<IMeterFactory>();
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Scope == factory && instrument.Name == "downloads.hub.connections")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, delta, tags, _) =>
+        using var listener = HostMeasurements.Listen(_app.Services, "downloads.hub.connections", (_, delta, tags, _) =>
         {
             foreach (var tag in tags)
             {
                 open.AddOrUpdate((string)tag.Value!, delta, (_, count) => count + delta);
             }
         });
-        listener.Start();
 
         await using (var client = await JobEventRecorder.FollowAsync(_app.BaseAddress, job.JobId, transport))
         {

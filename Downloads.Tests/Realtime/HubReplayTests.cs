@@ -1,4 +1,3 @@
-using System.Reflection;
 using Downloads.Contracts;
 using Downloads.Jobs.Ledger;
 using Downloads.Tests.Infrastructure;
@@ -30,59 +29,26 @@ public class HubReplayApplication : SlowJobsApplication
 /// Wraps the service's <see cref="IJobStore"/> so that every read of a job's event log waits first and, where asked,
 /// every read of a whole job waits after reading (its answer is that old when it arrives, as over a slow link).
 /// </summary>
-public class SlowEventLogReads : DispatchProxy
+public static class SlowEventLogReads
 {
-    private IJobStore _inner = null!;
-    private TimeSpan _delay;
-    private TimeSpan _jobReadDelay;
-
-    public static void Decorate(IServiceCollection services, TimeSpan delay, TimeSpan? jobReadDelay = null)
-    {
-        var registered = services.Last(d => d.ServiceType == typeof(IJobStore));
-        services.Remove(registered);
-        services.AddSingleton(sp =>
+    public static void Decorate(IServiceCollection services, TimeSpan delay, TimeSpan? jobReadDelay = null) =>
+        JobStoreDecorator.Decorate(services, (method, args, call) => method.Name switch
         {
-            var proxy = Create<IJobStore, SlowEventLogReads>();
-            var slow = (SlowEventLogReads)(object)proxy;
-            slow._inner = (IJobStore)ActivatorUtilities.CreateInstance(sp, registered.ImplementationType!);
-            slow._delay = delay;
-            slow._jobReadDelay = jobReadDelay ?? TimeSpan.Zero;
-            return proxy;
+            nameof(IJobStore.GetEventsAfterAsync) => DelayedAsync(delay, call, (CancellationToken)args[2]!),
+            nameof(IJobStore.GetAsync) when jobReadDelay > TimeSpan.Zero => StaleAsync(jobReadDelay.Value, call, (CancellationToken)args[1]!),
+            _ => call(),
         });
+
+    private static async Task<IReadOnlyList<JobEvent>?> DelayedAsync(TimeSpan delay, Func<object?> read, CancellationToken cancellationToken)
+    {
+        await Task.Delay(delay, cancellationToken);
+        return await (Task<IReadOnlyList<JobEvent>?>)read()!;
     }
 
-    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    private static async Task<DownloadJob?> StaleAsync(TimeSpan age, Func<object?> read, CancellationToken cancellationToken)
     {
-        if (targetMethod!.Name == nameof(IJobStore.GetEventsAfterAsync))
-        {
-            return DelayedAsync((Guid)args![0]!, (long)args[1]!, (CancellationToken)args[2]!);
-        }
-
-        if (targetMethod.Name == nameof(IJobStore.GetAsync) && _jobReadDelay > TimeSpan.Zero)
-        {
-            return StaleAsync((Guid)args![0]!, (CancellationToken)args[1]!);
-        }
-
-        try
-        {
-            return targetMethod.Invoke(_inner, args);
-        }
-        catch (TargetInvocationException ex) when (ex.InnerException is not null)
-        {
-            throw ex.InnerException;
-        }
-    }
-
-    private async Task<IReadOnlyList<JobEvent>?> DelayedAsync(Guid jobId, long afterSeq, CancellationToken cancellationToken)
-    {
-        await Task.Delay(_delay, cancellationToken);
-        return await _inner.GetEventsAfterAsync(jobId, afterSeq, cancellationToken);
-    }
-
-    private async Task<DownloadJob?> StaleAsync(Guid jobId, CancellationToken cancellationToken)
-    {
-        var job = await _inner.GetAsync(jobId, cancellationToken);
-        await Task.Delay(_jobReadDelay, cancellationToken);
+        var job = await (Task<DownloadJob?>)read()!;
+        await Task.Delay(age, cancellationToken);
         return job;
     }
 }

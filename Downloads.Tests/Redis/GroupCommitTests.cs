@@ -26,12 +26,28 @@ public sealed class GroupCommitTests
         var api = new DownloadsApi(app.CreateApiClient());
 
         var jobs = await Task.WhenAll(Enumerable.Range(0, initiates).Select(_ => api.InitiateAsync([70000])));
-        var runsAtAnswer = created.Where(j => j.Type == typeof(DownloadRun)).ToList();
+        // Runs are enqueued after the answers: the first runs that name every job (successors come only after RunBudget).
+        var dispatching = await RunsNamingAsync(created, [.. jobs.Select(j => j.JobId)]);
         var ended = await Task.WhenAll(jobs.Select(j => api.WaitForEndAsync(j.JobId, TimeSpan.FromSeconds(60))));
 
         ended.Should().OnlyContain(s => s.Status == JobStatus.Completed);
-        runsAtAnswer.Should().HaveCountLessThan(initiates / 2, "initiates that arrive while a write is in flight share the next one");
-        runsAtAnswer.SelectMany(r => (Guid[])r.Args[0]).Should().BeEquivalentTo(jobs.Select(j => j.JobId), "each job is dispatched by exactly one run");
+        dispatching.Should().HaveCountLessThan(initiates / 2, "initiates that arrive while a write is in flight share the next one");
+        dispatching.SelectMany(r => (Guid[])r.Args[0]).Should().BeEquivalentTo(jobs.Select(j => j.JobId), "each job is dispatched by exactly one run");
+    }
+
+    private static async Task<List<Job>> RunsNamingAsync(ConcurrentQueue<Job> created, Guid[] jobIds)
+    {
+        using var deadline = new CancellationTokenSource(TestTimeouts.Default);
+        while (true)
+        {
+            var runs = created.Where(j => j.Type == typeof(DownloadRun)).ToList();
+            if (!jobIds.Except(runs.SelectMany(r => (Guid[])r.Args[0])).Any())
+            {
+                return runs;
+            }
+
+            await Task.Delay(20, deadline.Token);
+        }
     }
 
     private sealed class RecordingClient(IBackgroundJobClient inner, ConcurrentQueue<Job> created) : IBackgroundJobClient
