@@ -1,11 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Downloads.Jobs.Ledger;
-using Downloads.Jobs.Processing;
 using Downloads.Jobs.Retries;
 using Downloads.Jobs.Telemetry;
 using Downloads.Jobs.Webhooks;
-using Hangfire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -25,7 +23,6 @@ public sealed partial class DownloadJobCommands(
     JobLedger ledger,
     IJobStore store,
     InitiateGroupCommit groupCommit,
-    BackgroundJobQueue backgroundJobs,
     WebhookTrigger webhooks,
     IOptions<RetentionOptions> retention,
     ILogger<DownloadJobCommands> logger,
@@ -139,38 +136,19 @@ public sealed partial class DownloadJobCommands(
     public Task<JobUpdate?> PauseAsync(Guid jobId, CancellationToken cancellationToken) =>
         ledger.UpdateAsync(jobId, (job, _) => JobTransitions.Pause(job), cancellationToken);
 
+    /// <summary>
+    /// Resumes the job: the same commit puts it back in the ready ring, where a run takes it, so the answer does not wait
+    /// for Hangfire; its run is enqueued after, like an initiate's (<see cref="InitiateGroupCommit.Dispatch"/>).
+    /// </summary>
     public async Task<JobUpdate?> ResumeAsync(Guid jobId, CancellationToken cancellationToken)
     {
         var update = await ledger.UpdateAsync(jobId, (job, now) => JobTransitions.Resume(job, now), cancellationToken);
         if (update is { Changed: true })
         {
-            try
-            {
-                await EnqueueAsync(jobId);
-            }
-            catch (JobStoreUnavailableException)
-            {
-                // Nothing would run the resumed job: put it back to paused (best effort, the store may be down
-                // too), so the client's 503 leaves it as it found it and a later resume works.
-                await ledger.UpdateAsync(jobId, (job, _) => JobTransitions.Pause(job), CancellationToken.None);
-                throw;
-            }
+            groupCommit.Dispatch(jobId);
         }
 
         return update;
-    }
-
-    // Hangfire's storage refused the job (Redis down): the caller answers 503, like any store outage.
-    private async Task EnqueueAsync(Guid jobId)
-    {
-        try
-        {
-            await DownloadRun.EnqueueAsync(backgroundJobs, [jobId]);
-        }
-        catch (BackgroundJobClientException ex)
-        {
-            throw new JobStoreUnavailableException("The job queue is unavailable.", ex);
-        }
     }
 
     // Best effort: with Redis down this fails too, and the failure that led here is the one to report.

@@ -88,6 +88,7 @@ public static class DownloadsJobsServiceCollectionExtensions
         services.TryAddSingleton<FileRetryPolicy>();
         services.TryAddSingleton<FilePreparer>();
         services.TryAddTransient<DownloadRun>();
+        services.TryAddSingleton<IdleRunSlot>();
         services.TryAddSingleton<InitiateGroupCommit>();
         services.TryAddSingleton<DownloadJobCommands>();
         services.AddDownloadsWebhooks();

@@ -24,6 +24,7 @@ public sealed partial class InitiateGroupCommit : IDisposable
 
     private readonly IJobStore _store;
     private readonly BackgroundJobQueue _backgroundJobs;
+    private readonly IdleRunSlot _idleRuns;
     private readonly DownloadsMetrics _metrics;
     private readonly ILogger<InitiateGroupCommit> _logger;
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
@@ -34,6 +35,7 @@ public sealed partial class InitiateGroupCommit : IDisposable
     public InitiateGroupCommit(
         IJobStore store,
         BackgroundJobQueue backgroundJobs,
+        IdleRunSlot idleRuns,
         DownloadsMetrics metrics,
         IOptions<ProcessingOptions> options,
         ILogger<InitiateGroupCommit> logger)
@@ -41,6 +43,7 @@ public sealed partial class InitiateGroupCommit : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _backgroundJobs = backgroundJobs;
+        _idleRuns = idleRuns;
         _metrics = metrics;
         _logger = logger;
         var maxBatch = options.Value.MaxInitiateBatch;
@@ -59,6 +62,12 @@ public sealed partial class InitiateGroupCommit : IDisposable
 
         return pending.Done.Task;
     }
+
+    /// <summary>
+    /// Has a run enqueued, the same way, for a stored job that joined the ready ring again (a resume): the change is
+    /// the record, so the caller answers without waiting for Hangfire.
+    /// </summary>
+    public void Dispatch(Guid jobId) => _stored.Writer.TryWrite(jobId);
 
     public void Dispose()
     {
@@ -122,6 +131,14 @@ public sealed partial class InitiateGroupCommit : IDisposable
     // The jobs are stored and acknowledged: a failure here only delays them until the sweeper enqueues a run.
     private async Task DispatchAsync(List<Guid> jobIds)
     {
+        // A run of this process waits for new jobs: it takes these from the ring, and looks at the ring once more
+        // when it stops waiting (see DownloadRun), so no job is left behind. A run enqueued now would only compete
+        // with it for the CPU (Hangfire wakes every idle worker for each run).
+        if (_idleRuns.Taken)
+        {
+            return;
+        }
+
         try
         {
             await DownloadRun.EnqueueAsync(_backgroundJobs, jobIds);

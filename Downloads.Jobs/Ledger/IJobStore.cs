@@ -62,6 +62,12 @@ public interface IJobStore
     /// <summary>Whether any job waits for a run.</summary>
     Task<bool> AnyReadyAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Listens, from here on, for jobs joining the ready ring from any process: the task returned completes when the
+    /// next one joins. Whoever looks at the ring after this call returns misses none.
+    /// </summary>
+    Task<Task> ListenForReadyAsync(CancellationToken cancellationToken);
+
     /// <summary>Takes a job that no longer exists (expired, forgotten) out of the ready ring.</summary>
     Task DropReadyAsync(Guid jobId, CancellationToken cancellationToken);
 

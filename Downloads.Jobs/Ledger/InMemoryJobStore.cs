@@ -208,6 +208,8 @@ public sealed class InMemoryJobStore(TimeProvider timeProvider, IOptions<Retenti
 
     public Task<bool> AnyReadyAsync(CancellationToken cancellationToken) => Task.FromResult(!_ready.IsEmpty);
 
+    public Task<Task> ListenForReadyAsync(CancellationToken cancellationToken) => Task.FromResult(_ready.Joined.Next);
+
     public Task DropReadyAsync(Guid jobId, CancellationToken cancellationToken)
     {
         _ready.Remove(jobId);

@@ -46,6 +46,9 @@ public sealed class JobLedger(IJobStore store, JobEventPublisher publisher, Time
 
     public Task<bool> AnyReadyAsync(CancellationToken cancellationToken) => store.AnyReadyAsync(cancellationToken);
 
+    /// <summary>A task that completes when the next job joins the ready ring (<see cref="IJobStore.ListenForReadyAsync"/>).</summary>
+    public Task<Task> ListenForReadyAsync(CancellationToken cancellationToken) => store.ListenForReadyAsync(cancellationToken);
+
     /// <summary>Takes a job that no longer exists out of the ready ring.</summary>
     public Task DropReadyAsync(Guid jobId, CancellationToken cancellationToken) => store.DropReadyAsync(jobId, cancellationToken);
 

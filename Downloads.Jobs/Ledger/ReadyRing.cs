@@ -13,6 +13,9 @@ internal sealed class ReadyRing
     private readonly Dictionary<string, LinkedListNode<ClientJobs>> _byClient = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, (LinkedListNode<ClientJobs> Client, LinkedListNode<Guid> Job)> _byJob = [];
 
+    /// <summary>Pulsed whenever a job joins the ring.</summary>
+    public ReadySignal Joined { get; } = new();
+
     public bool IsEmpty
     {
         get
@@ -27,16 +30,22 @@ internal sealed class ReadyRing
     /// <summary>Puts the job in the ring when <paramref name="ready"/>, takes it out otherwise; idempotent.</summary>
     public void Set(Guid jobId, string client, bool ready)
     {
+        var joined = false;
         lock (_gate)
         {
             if (ready)
             {
-                Join(jobId, client);
+                joined = Join(jobId, client);
             }
             else
             {
                 Leave(jobId);
             }
+        }
+
+        if (joined)
+        {
+            Joined.Pulse();
         }
     }
 
@@ -74,11 +83,11 @@ internal sealed class ReadyRing
         }
     }
 
-    private void Join(Guid jobId, string client)
+    private bool Join(Guid jobId, string client)
     {
         if (_byJob.ContainsKey(jobId))
         {
-            return;
+            return false;
         }
 
         if (!_byClient.TryGetValue(client, out var clientNode))
@@ -88,6 +97,7 @@ internal sealed class ReadyRing
         }
 
         _byJob[jobId] = (clientNode, clientNode.Value.Jobs.AddLast(jobId));
+        return true;
     }
 
     private void Leave(Guid jobId)

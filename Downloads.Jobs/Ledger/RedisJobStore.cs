@@ -23,13 +23,15 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
     private const string HeaderField = "h";
 
     // The ready ring (see JoinReady): KEYS[3] job → client hash, KEYS[4] ring of clients, KEYS[5] the client's ring
-    // of jobs; ARGV[ready], ARGV[ready + 1] job id, ARGV[ready + 2] client. A job joins or leaves in the same script
-    // as the change that made it ready or not, so the ring never misses a ready job.
+    // of jobs; ARGV[ready], ARGV[ready + 1] job id, ARGV[ready + 2] client, ARGV[ready + 3] the channel that tells idle
+    // runs a job joined. A job joins or leaves in the same script as the change that made it ready or not, so the ring
+    // never misses a ready job.
     private const string ReadyFunction = """
-        local function set_ready(ready, job, client)
+        local function set_ready(ready, job, client, channel)
           if ready == '1' then
-            if redis.call('HSETNX', KEYS[3], job, client) == 1 and redis.call('RPUSH', KEYS[5], job) == 1 then
-              redis.call('RPUSH', KEYS[4], client)
+            if redis.call('HSETNX', KEYS[3], job, client) == 1 then
+              if redis.call('RPUSH', KEYS[5], job) == 1 then redis.call('RPUSH', KEYS[4], client) end
+              redis.call('PUBLISH', channel, '')
             end
           elseif redis.call('HDEL', KEYS[3], job) == 1 then
             redis.call('LREM', KEYS[5], 1, job)
@@ -39,32 +41,32 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
 
         """;
 
-    // KEYS: job hash, event list, then the ready ring's. ARGV: seq, header, ready, job id, client, expiry (unix ms: its
-    // max age), then field/value pairs of the files.
+    // KEYS: job hash, event list, then the ready ring's. ARGV: seq, header, ready, job id, client, ready channel, expiry
+    // (unix ms: its max age), then field/value pairs of the files.
     private const string CreateScript = ReadyFunction + """
         if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
         redis.call('DEL', KEYS[2])
         redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'h', ARGV[2])
-        for i = 7, #ARGV, 200 do
+        for i = 8, #ARGV, 200 do
           redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 199, #ARGV)))
         end
-        redis.call('PEXPIREAT', KEYS[1], ARGV[6])
-        set_ready(ARGV[3], ARGV[4], ARGV[5])
+        redis.call('PEXPIREAT', KEYS[1], ARGV[7])
+        set_ready(ARGV[3], ARGV[4], ARGV[5], ARGV[6])
         return 1
         """;
 
     // KEYS: job hash, event list, then the ready ring's. ARGV: expected seq, next seq, header, event, log capacity, channel,
     // ttl ms of an ended job (0: not ended), expiry of an unfinished one (unix ms: its max age), ready, job id, client,
-    // then field/value pairs of the files that changed (one, except for a cancel). The event list is created by its
+    // ready channel, then field/value pairs of the files that changed (one, except for a cancel). The event list is created by its
     // first push: every commit sets its expiry too.
     private const string CommitScript = ReadyFunction + """
         local current = redis.call('HGET', KEYS[1], 'seq')
         if not current or current ~= ARGV[1] then return 0 end
         redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'h', ARGV[3])
-        for i = 12, #ARGV, 200 do
+        for i = 13, #ARGV, 200 do
           redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 199, #ARGV)))
         end
-        set_ready(ARGV[9], ARGV[10], ARGV[11])
+        set_ready(ARGV[9], ARGV[10], ARGV[11], ARGV[12])
         redis.call('RPUSH', KEYS[2], ARGV[4])
         redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
         redis.call('PUBLISH', ARGV[6], ARGV[4])
@@ -120,6 +122,8 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
         """;
 
     private readonly RedisOptions _options = options.Value;
+    private readonly ReadySignal _joined = new();
+    private Task? _listening;
     private readonly RetentionOptions _retention = retention.Value;
 
     private IDatabase Db => redis.GetDatabase();
@@ -244,6 +248,29 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
     public Task<bool> AnyReadyAsync(CancellationToken cancellationToken) =>
         GuardAsync(async () => await Db.HashLengthAsync(ReadyJobsKey) > 0, cancellationToken);
 
+    // The first call subscribes this process to the channel the scripts publish on when a job joins (the multiplexer
+    // subscribes again by itself after a reconnect); a subscription that failed is tried again by the next call.
+    public Task<Task> ListenForReadyAsync(CancellationToken cancellationToken) => GuardAsync(async () =>
+    {
+        if (Volatile.Read(ref _listening) is not { } listening)
+        {
+            var subscribing = redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(ReadyChannel), (_, _) => _joined.Pulse());
+            listening = Interlocked.CompareExchange(ref _listening, subscribing, null) ?? subscribing;
+        }
+
+        try
+        {
+            await listening;
+        }
+        catch
+        {
+            _ = Interlocked.CompareExchange(ref _listening, null, listening);
+            throw;
+        }
+
+        return _joined.Next;
+    }, cancellationToken);
+
     public Task DropReadyAsync(Guid jobId, CancellationToken cancellationToken) =>
         GuardAsync(() => DropReadyAsync(Db, jobId), cancellationToken);
 
@@ -265,8 +292,10 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<RedisOp
 
     private RedisKey[] ReadyKeysOf(JobHeader job) => [ReadyJobsKey, ReadyClientsKey, ClientRingPrefix + ReadyKeys.ClientOf(job)];
 
-    private static RedisValue[] ReadyValues(JobHeader job) =>
-        [JobTransitions.IsReady(job) ? "1" : "0", job.Id.ToString("D"), ReadyKeys.ClientOf(job)];
+    private RedisValue[] ReadyValues(JobHeader job) =>
+        [JobTransitions.IsReady(job) ? "1" : "0", job.Id.ToString("D"), ReadyKeys.ClientOf(job), ReadyChannel];
+
+    private string ReadyChannel => $"{_options.KeyPrefix}ready";
 
     private RedisKey IdempotencyKey(string key) => $"{_options.KeyPrefix}idempotency:{key}";
 

@@ -29,6 +29,7 @@ public sealed partial class DownloadRun(
     BackgroundJobQueue backgroundJobs,
     WebhookTrigger webhooks,
     IRunLeases leases,
+    IdleRunSlot idleSlot,
     IOptions<ProcessingOptions> processingOptions,
     IOptions<RecoveryOptions> recoveryOptions,
     IOptions<LinkOptions> linkOptions,
@@ -42,6 +43,7 @@ public sealed partial class DownloadRun(
     private readonly ProcessingOptions _processing = processingOptions.Value;
     private readonly RecoveryOptions _recovery = recoveryOptions.Value;
     private readonly IRunLeases _leases = leases;
+    private readonly IdleRunSlot _idleSlot = idleSlot;
 
     /// <summary>Enqueues a run of <paramref name="jobIds"/>; fails like Hangfire's client does when its storage is down.</summary>
     public static Task<string> EnqueueAsync(BackgroundJobQueue queue, IReadOnlyCollection<Guid> jobIds)
@@ -259,16 +261,20 @@ public sealed partial class DownloadRun(
             {
                 await ReadAsync(jobIds);
                 await TakeFilesAsync(abort.Token);
-                while (_inFlight.Count > 0)
+                do
                 {
-                    var done = await Task.WhenAny(_inFlight.Keys);
+                    while (_inFlight.Count > 0)
+                    {
+                        var done = await Task.WhenAny(_inFlight.Keys);
 
-                    // Awaited while still listed: a file whose preparation was taken away is given back below.
-                    var job = await done;
-                    _inFlight.Remove(done, out var held);
-                    Remember(held.JobId, job);
-                    await TakeFilesAsync(abort.Token);
+                        // Awaited while still listed: a file whose preparation was taken away is given back below.
+                        var job = await done;
+                        _inFlight.Remove(done, out var held);
+                        Remember(held.JobId, job);
+                        await TakeFilesAsync(abort.Token);
+                    }
                 }
+                while (await IdleAsync(abort.Token));
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -333,6 +339,53 @@ public sealed partial class DownloadRun(
             {
                 await KeepAsync(jobId, job);
             }
+        }
+
+        // Nothing in flight: unless another run of this process already waits, wait a little for jobs to join the ready
+        // ring and take their files; true once files are in flight again. Ends quietly when the delivery is cancelled
+        // meanwhile (it holds nothing), when the wait is over, or at the budget.
+        private async Task<bool> IdleAsync(CancellationToken token)
+        {
+            var linger = run._processing.IdleLinger;
+            if (linger <= TimeSpan.Zero || _handedOver || OverBudget || !run._idleSlot.TryTake())
+            {
+                return false;
+            }
+
+            try
+            {
+                var until = run.Now + linger < deadline ? run.Now + linger : deadline;
+                while (run.Now < until)
+                {
+                    // Listening first, then looking: a job that joins in between still wakes this run.
+                    var joined = await run.Ledger.ListenForReadyAsync(token);
+                    await TakeFilesAsync(token);
+                    if (_inFlight.Count > 0)
+                    {
+                        return true;
+                    }
+
+                    await joined.WaitAsync(until - run.Now, run.Ledger.Time, token);
+                }
+            }
+            catch (Exception ex) when (ex is TimeoutException or JobStoreUnavailableException
+                || (ex is OperationCanceledException && token.IsCancellationRequested))
+            {
+                // The wait is over, or was cut short; this run holds no file.
+            }
+            finally
+            {
+                run._idleSlot.Release();
+            }
+
+            // The group commit enqueues no run for jobs it stores while this one waits: look once more, now that the
+            // slot is free (a job stored from now on gets its own run).
+            if (!token.IsCancellationRequested && await run.Ledger.AnyReadyAsync(token))
+            {
+                await TakeFilesAsync(token);
+            }
+
+            return _inFlight.Count > 0;
         }
 
         private int? Next(JobHeader job) => JobTransitions.HeldByEarlierDelivery(job, owner) ?? JobTransitions.NextFile(job, MaxParallel);

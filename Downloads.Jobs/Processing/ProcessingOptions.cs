@@ -39,6 +39,13 @@ public sealed class ProcessingOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan RunBudget { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <value>
+    /// How long one idle run of each process waits for new jobs before it ends (see <see cref="IdleRunSlot"/>), within its
+    /// <see cref="RunBudget"/>; zero turns it off; default 2 s.
+    /// </value>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan IdleLinger { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <value>Files one run prepares at once, across the download jobs it serves; default 64.</value>
     [Range(1, 1024)]
     public int MaxFilesPerRun { get; set; } = 64;

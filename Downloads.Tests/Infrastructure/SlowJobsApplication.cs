@@ -1,6 +1,9 @@
 namespace Downloads.Tests.Infrastructure;
 
-/// <summary>Files that take long enough to act on a job mid-flight: one at a time, ~2 s each.</summary>
+/// <summary>
+/// Files that take long enough to act on a job mid-flight: one at a time, ~2 s each. Runs end with their files (no idle
+/// wait), so a test can watch a job's own run come and go in Hangfire.
+/// </summary>
 public class SlowJobsApplication : DownloadsApplication
 {
     public SlowJobsApplication()
@@ -8,6 +11,7 @@ public class SlowJobsApplication : DownloadsApplication
         With("Downloads:Processing:DelayMinMs", "2000");
         With("Downloads:Processing:DelayMaxMs", "2000");
         With("Downloads:Processing:MaxParallelFilesPerJob", "1");
+        With("Downloads:Processing:IdleLinger", "00:00:00");
     }
 }
 

@@ -14,7 +14,8 @@ namespace Downloads.Tests.Jobs;
 
 /// <summary>
 /// A commit completes once its job is stored, without waiting for its run's enqueue; the jobs stored while an enqueue
-/// is in flight share the next one; disposing still enqueues the run of every job stored.
+/// is in flight share the next one; none is enqueued while a run of the process waits for jobs; disposing still enqueues
+/// the run of every job stored.
 /// </summary>
 public sealed class InitiateGroupCommitTests : IDisposable
 {
@@ -22,6 +23,7 @@ public sealed class InitiateGroupCommitTests : IDisposable
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly InMemoryStorage _hangfire = new();
     private readonly BackgroundJobQueue _queue;
+    private readonly IdleRunSlot _idleRuns = new();
     private readonly InitiateGroupCommit _commit;
 
     public InitiateGroupCommitTests()
@@ -31,6 +33,7 @@ public sealed class InitiateGroupCommitTests : IDisposable
         _commit = new InitiateGroupCommit(
             new InMemoryJobStore(TimeProvider.System, Options.Create(new RetentionOptions())),
             _queue,
+            _idleRuns,
             new DownloadsMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), _hangfire),
             processing,
             NullLogger<InitiateGroupCommit>.Instance);
@@ -56,6 +59,22 @@ public sealed class InitiateGroupCommitTests : IDisposable
 
         await WaitForEnqueuesAsync(2);
         _client.Enqueued.Should().BeEquivalentTo(new[] { [first.Id], later }, o => o.WithStrictOrdering());
+    }
+
+    [Fact]
+    public async Task No_run_is_enqueued_for_jobs_stored_while_a_run_of_the_process_waits_for_them()
+    {
+        var (waited, after) = (NewJob(), NewJob());
+        _client.Release();
+
+        _idleRuns.TryTake().Should().BeTrue();
+        await _commit.CommitAsync(waited).DefaultTimeout();
+        _idleRuns.Release();
+        await _commit.CommitAsync(after).DefaultTimeout();
+
+        // Dispatched in order: once the second job's run is enqueued, the first job's turn has passed.
+        await WaitForEnqueuesAsync(1);
+        _client.Enqueued.Should().BeEquivalentTo(new[] { new[] { after.Id } }, "the waiting run takes the first job from the ready ring");
     }
 
     [Fact]
