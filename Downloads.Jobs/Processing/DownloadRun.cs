@@ -342,8 +342,8 @@ public sealed partial class DownloadRun(
         }
 
         // Nothing in flight: unless another run of this process already waits, wait a little for jobs to join the ready
-        // ring and take their files; true once files are in flight again. Ends quietly when the delivery is cancelled
-        // meanwhile (it holds nothing), when the wait is over, or at the budget.
+        // ring and take their files; true once files are in flight again, false when the wait is over, at the budget, or
+        // when the delivery is cancelled meanwhile (it holds nothing then, so it just ends).
         private async Task<bool> IdleAsync(CancellationToken token)
         {
             var linger = run._processing.IdleLinger;
@@ -358,20 +358,22 @@ public sealed partial class DownloadRun(
                 while (run.Now < until)
                 {
                     // Listening first, then looking: a job that joins in between still wakes this run.
-                    var joined = await run.Ledger.ListenForReadyAsync(token);
+                    if (await ListenForReadyAsync(token) is not { } joined)
+                    {
+                        break;
+                    }
+
                     await TakeFilesAsync(token);
                     if (_inFlight.Count > 0)
                     {
                         return true;
                     }
 
-                    await joined.WaitAsync(until - run.Now, run.Ledger.Time, token);
+                    if (!await WaitAsync(joined, until - run.Now, token))
+                    {
+                        break;
+                    }
                 }
-            }
-            catch (Exception ex) when (ex is TimeoutException or JobStoreUnavailableException
-                || (ex is OperationCanceledException && token.IsCancellationRequested))
-            {
-                // The wait is over, or was cut short; this run holds no file.
             }
             finally
             {
@@ -386,6 +388,38 @@ public sealed partial class DownloadRun(
             }
 
             return _inFlight.Count > 0;
+        }
+
+        // Null when the store cannot tell (Redis down): then this run does not wait, the ring and the sweeper go on.
+        private async Task<Task?> ListenForReadyAsync(CancellationToken token)
+        {
+            try
+            {
+                return await run.Ledger.ListenForReadyAsync(token);
+            }
+            catch (JobStoreUnavailableException ex)
+            {
+                LogIdleWaitSkipped(run.Logger, ex, owner);
+                return null;
+            }
+        }
+
+        // False when the wait ran out or the delivery was cancelled meanwhile (it holds no file then).
+        private async Task<bool> WaitAsync(Task joined, TimeSpan timeout, CancellationToken token)
+        {
+            try
+            {
+                await joined.WaitAsync(timeout, run.Ledger.Time, token);
+                return true;
+            }
+            catch (TimeoutException)
+            {
+                return false;
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return false;
+            }
         }
 
         private int? Next(JobHeader job) => JobTransitions.HeldByEarlierDelivery(job, owner) ?? JobTransitions.NextFile(job, MaxParallel);
@@ -517,6 +551,9 @@ public sealed partial class DownloadRun(
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {Owner} does not wait for new jobs: the job store is unavailable")]
+    private static partial void LogIdleWaitSkipped(ILogger logger, Exception exception, string owner);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {Owner} could not renew its lease; it tries again")]
     private static partial void LogLeaseNotRenewed(ILogger logger, Exception exception, string owner);
