@@ -17,7 +17,8 @@ namespace Downloads.Jobs.Processing;
 /// A run: one Hangfire job that prepares files of one or more download jobs. It starts its jobs, keeps up to
 /// <see cref="ProcessingOptions.MaxParallelFilesPerJob"/> files of each in flight, taking the next pending file
 /// whenever one ends, until its jobs have nothing left to start or <see cref="ProcessingOptions.RunBudget"/> has
-/// passed; then it hands over to a successor run. So Hangfire's cost is paid once per slice of files, not per file,
+/// passed; then it hands over to a successor run. With nothing left, one run per process waits a little for new jobs
+/// (<see cref="ProcessingOptions.IdleLinger"/>) and starts them without a Hangfire dispatch. So Hangfire's cost is paid once per slice of files, not per file,
 /// and no run lives anywhere near Hangfire's invisibility timeout. Every step is safe to run twice: each file is
 /// claimed atomically, an ended file is never prepared again, and a duplicate run finds nothing to do.
 /// </summary>
