@@ -68,7 +68,11 @@ public sealed class SingleNodeProxyTests
     public async Task Without_the_upgrade_headers_negotiation_falls_back_to_server_sent_events()
     {
         var transports = new HubTransportRecorder();
-        await using var app = transports.AddTo(new DownloadsApplication());
+        await using var app = transports.AddTo(new DownloadsApplication()
+            // Files long enough that the client attaches (a failed WebSocket try, then SSE) before the job ends.
+            .With("Downloads:Processing:DelayMinMs", "1000")
+            .With("Downloads:Processing:DelayMaxMs", "1000")
+            .With("Downloads:Processing:MaxParallelFilesPerJob", "1"));
         await using var proxy = await NginxProxy.StartAsync(
             NginxProxy.SingleNode,
             new Dictionary<string, string> { ["API_UPSTREAM"] = app.BaseAddress.Authority },
