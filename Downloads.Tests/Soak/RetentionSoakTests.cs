@@ -90,6 +90,15 @@ public sealed class RetentionSoakTests(ITestOutputHelper output)
 
             var after = await SettledKeyCountAsync(server, Retention * 2);
             output.WriteLine($"after {JobsPerRound} jobs and their retention: {after} keys");
+            if (after > baseline)
+            {
+                // Which keys stayed is the first thing to know when this fails.
+                await foreach (var key in server.KeysAsync(pattern: $"{prefix}*"))
+                {
+                    output.WriteLine($"  {key} (ttl {await admin.GetDatabase().KeyTimeToLiveAsync(key)})");
+                }
+            }
+
             after.Should().BeLessThanOrEqualTo(baseline, "every key of a job (hash, event log, idempotency key, Hangfire's run) expires with it");
             (await CountAsync(server, $"{prefix}job:*")).Should().Be(0);
             (await CountAsync(server, $"{prefix}idempotency:*")).Should().Be(0);
